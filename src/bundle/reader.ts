@@ -1,0 +1,99 @@
+import { createHash } from "node:crypto";
+import { ModbundleError } from "../errors";
+import { ByteSource, checkRange } from "../io/byte-source";
+import { CPIO_HEADER_SIZE, CpioHeader, S_IFMT, S_IFDIR, S_IFREG, decodeHeader as decodeCpioHeader, headerAndNameSize } from "./cpio";
+import { BundleHeader, FIRST_READ_SIZE, HEADER_MEMBER, HEADER_SIZE, META_DIR, decodeHeader } from "./format";
+import { BundleIndex, MemberInfo } from "./index-codec";
+
+/**
+ * Opens a bundle from any ByteSource with two reads: the first FIRST_READ_SIZE bytes (the
+ * ".modbundle" directory member and the fixed header), then the index, whose SHA-256 is checked
+ * before it is parsed. Member data is read only on request, and always checked against its
+ * checksum before it is returned.
+ */
+export class Bundle {
+  private constructor(
+    readonly source: ByteSource,
+    readonly header: BundleHeader,
+    readonly index: BundleIndex,
+  ) {}
+
+  static open(source: ByteSource): Bundle {
+    const where = source.name;
+    if (source.size < CPIO_HEADER_SIZE) {
+      throw new ModbundleError("EBUNDLE", `${where}: not a modbundle file (${source.size} bytes is too short)`);
+    }
+    const first = source.readAt(0, Math.min(FIRST_READ_SIZE, source.size));
+    const dir = readMemberHead(first, 0, where);
+    if (dir.name !== META_DIR || (dir.header.mode & S_IFMT) !== S_IFDIR) {
+      throw new ModbundleError("EBUNDLE", `${where}: not a modbundle file (first member is "${dir.name}", expected "${META_DIR}")`);
+    }
+    const headerMember = readMemberHead(first, dir.dataOffset + dir.header.fileSize, where);
+    if (headerMember.name !== HEADER_MEMBER || headerMember.header.fileSize !== HEADER_SIZE) {
+      throw new ModbundleError("EBUNDLE", `${where}: not a modbundle file (no "${HEADER_MEMBER}" member of ${HEADER_SIZE} bytes)`);
+    }
+    if (headerMember.dataOffset + HEADER_SIZE > first.length) {
+      throw new ModbundleError("EBUNDLE", `${where}: truncated bundle header`);
+    }
+    const header = decodeHeader(first.subarray(headerMember.dataOffset, headerMember.dataOffset + HEADER_SIZE), where);
+    if (header.archiveLength > source.size) {
+      throw new ModbundleError("EBUNDLE", `${where}: truncated bundle: ${source.size} bytes, the header says ${header.archiveLength}`);
+    }
+    checkRange(`${where}: index`, header.indexOffset, header.indexLength, header.archiveLength);
+    const indexBytes = source.readAt(header.indexOffset, header.indexLength);
+    const digest = createHash("sha256").update(indexBytes).digest();
+    if (!digest.equals(header.indexSha256)) {
+      throw new ModbundleError("ECHECKSUM", `${where}: index checksum mismatch (corrupt index)`);
+    }
+    const index = new BundleIndex(indexBytes, where);
+    for (let i = 0; i < index.memberCount; i++) {
+      const member = index.member(i);
+      checkRange(`${where}: member ${member.path}`, member.offset, member.size, header.indexOffset);
+    }
+    return new Bundle(source, header, index);
+  }
+
+  /** The member's stored bytes, verified against the index's SHA-256. */
+  readMember(member: MemberInfo): Buffer {
+    const data = this.source.readAt(member.offset, member.size);
+    const digest = createHash("sha256").update(data).digest();
+    if (!digest.equals(member.sha256)) {
+      throw new ModbundleError("ECHECKSUM", `${this.source.name}: checksum mismatch in ${member.path}`);
+    }
+    return data;
+  }
+
+  /** The cpio header in front of a member's data, checked against the index entry. */
+  readMemberHeader(member: MemberInfo): CpioHeader {
+    const nameSize = Buffer.byteLength(member.path, "latin1") + 1;
+    const headSize = headerAndNameSize(nameSize);
+    const where = `${this.source.name}: member ${member.path}`;
+    if (member.offset < headSize) throw new ModbundleError("EBUNDLE", `${where}: data offset ${member.offset} leaves no room for its header`);
+    const head = readMemberHead(this.source.readAt(member.offset - headSize, headSize), 0, where);
+    if (head.name !== member.path || head.header.fileSize !== member.size || (head.header.mode & S_IFMT) !== S_IFREG) {
+      throw new ModbundleError("EBUNDLE", `${where}: cpio header disagrees with the index (name "${head.name}", size ${head.header.fileSize})`);
+    }
+    return head.header;
+  }
+
+  close(): void {
+    this.source.close();
+  }
+}
+
+interface MemberHead {
+  readonly header: CpioHeader;
+  readonly name: string;
+  readonly dataOffset: number;
+}
+
+function readMemberHead(bytes: Buffer, at: number, where: string): MemberHead {
+  if (at + CPIO_HEADER_SIZE > bytes.length) throw new ModbundleError("EBUNDLE", `${where}: truncated cpio header at offset ${at}`);
+  const header = decodeCpioHeader(bytes.subarray(at, at + CPIO_HEADER_SIZE), `${where}: offset ${at}`);
+  const dataOffset = at + headerAndNameSize(header.nameSize);
+  if (header.nameSize === 0 || at + CPIO_HEADER_SIZE + header.nameSize > bytes.length) {
+    throw new ModbundleError("EBUNDLE", `${where}: cpio name at offset ${at + CPIO_HEADER_SIZE} of ${header.nameSize} bytes does not fit`);
+  }
+  const name = bytes.toString("latin1", at + CPIO_HEADER_SIZE, at + CPIO_HEADER_SIZE + header.nameSize - 1);
+  return { header, name, dataOffset };
+}

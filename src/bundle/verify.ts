@@ -1,0 +1,27 @@
+import { ModbundleError } from "../errors";
+import { Bundle } from "./reader";
+
+export interface VerifyProblem {
+  readonly path: string;
+  readonly message: string;
+}
+
+/**
+ * Checks every member: its cpio header agrees with the index, and its bytes match their
+ * SHA-256. All problems are collected, so that each bad member is named.
+ */
+export function verifyBundle(bundle: Bundle): { readonly checked: number; readonly problems: VerifyProblem[] } {
+  const problems: VerifyProblem[] = [];
+  const { index } = bundle;
+  for (let i = 0; i < index.memberCount; i++) {
+    const member = index.member(i);
+    try {
+      bundle.readMemberHeader(member);
+      bundle.readMember(member);
+    } catch (error) {
+      if (!(error instanceof ModbundleError)) throw error;
+      problems.push({ path: member.path, message: error.message });
+    }
+  }
+  return { checked: index.memberCount, problems };
+}

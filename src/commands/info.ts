@@ -1,0 +1,30 @@
+import { openBundle } from "./open-bundle";
+import { writeOut } from "./output";
+import { summarizeBundle } from "../bundle/summary";
+
+export function run(options: { readonly bundle: string }): number {
+  const bundle = openBundle(options.bundle);
+  try {
+    const summary = summarizeBundle(bundle);
+    const rows: Array<[string, string]> = [
+      ["file", options.bundle],
+      ["format version", String(summary.formatVersion)],
+      ["kernel version", summary.kernelVersion],
+      ["size", `${summary.archiveLength} bytes`],
+      ["modules", String(summary.modules)],
+      ["compression", Object.entries(summary.compression).map(([k, n]) => `${k} ${n}`).join(", ")],
+      ["module bytes", String(summary.moduleBytes)],
+      ["other files", summary.otherFiles.join(" ") || "(none)"],
+      ["aliases", String(summary.aliases)],
+      ["symbols", String(summary.symbols)],
+      ["builtin modules", String(summary.builtin)],
+      ["builtin aliases", String(summary.builtinAliases)],
+      ["devnames", String(summary.devnames)],
+      ["index", `${summary.indexLength} bytes at offset ${summary.indexOffset}`],
+    ];
+    writeOut(rows.map(([k, v]) => `${(k + ":").padEnd(17)}${v}\n`).join(""));
+  } finally {
+    bundle.close();
+  }
+  return 0;
+}

@@ -1,0 +1,46 @@
+import * as os from "node:os";
+import * as path from "node:path";
+import { pack, PackCompression } from "../pack/pack";
+import { UsageError } from "./output";
+
+export interface PackCommandOptions {
+  readonly moduleDir?: string;
+  readonly output?: string;
+  readonly compress: string;
+}
+
+const COMPRESSIONS: readonly PackCompression[] = ["keep", "none", "xz", "zstd", "gzip"];
+
+export function parseCompression(value: string): PackCompression {
+  if (!(COMPRESSIONS as readonly string[]).includes(value)) {
+    throw new UsageError(`invalid --compress '${value}' (expected one of ${COMPRESSIONS.join(", ")})`);
+  }
+  return value as PackCompression;
+}
+
+export async function run(options: PackCommandOptions): Promise<number> {
+  const moduleDir = options.moduleDir ?? `/lib/modules/${os.release()}`;
+  const version = path.basename(path.resolve(moduleDir));
+  const output = options.output ?? `/boot/modules-${version}`;
+  const compression = parseCompression(options.compress);
+  const showProgress = process.stderr.isTTY === true;
+  let lastDraw = 0;
+  const result = await pack({
+    moduleDir,
+    output,
+    compression,
+    kernelVersion: version,
+    onProgress: showProgress
+      ? (done, total, relpath) => {
+          const now = Date.now();
+          if (now - lastDraw < 100 && done < total) return;
+          lastDraw = now;
+          const line = `packing ${done}/${total} ${relpath}`;
+          process.stderr.write(`\r${line.slice(0, (process.stderr.columns || 80) - 1)}\x1b[K`);
+        }
+      : undefined,
+  });
+  if (showProgress) process.stderr.write("\r\x1b[K");
+  if (showProgress) process.stderr.write(`packed ${result.moduleCount} modules into ${output}\n`);
+  return 0;
+}

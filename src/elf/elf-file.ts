@@ -1,0 +1,157 @@
+import { ModbundleError } from "../errors";
+
+/**
+ * A validated view of an ELF relocatable object of any class and byte order. The header and the
+ * section table are checked once, here; afterwards every read goes through `range()`, which
+ * rejects offsets outside the file or the section. A missing section is `undefined`; a corrupt
+ * file is an exception naming the file, the structure and the numbers.
+ */
+export interface ElfSection {
+  readonly index: number;
+  readonly name: string;
+  readonly type: number;
+  readonly flags: number;
+  readonly offset: number;
+  readonly size: number;
+  readonly entrySize: number;
+  readonly link: number;
+  /** Byte offset of this section's header in the file, for in-place edits (kmod's strip). */
+  readonly headerOffset: number;
+}
+
+export const SHT_NOBITS = 8;
+export const SHN_UNDEF = 0;
+export const SHN_ABS = 0xfff1;
+export const SHN_LORESERVE = 0xff00;
+export const STB_WEAK = 2;
+
+export class ElfFile {
+  readonly is64: boolean;
+  readonly littleEndian: boolean;
+  readonly machine: number;
+  readonly sections: readonly ElfSection[];
+  private readonly byName = new Map<string, ElfSection>();
+
+  constructor(
+    readonly data: Buffer,
+    readonly name: string,
+  ) {
+    if (data.length < 16 || data.readUInt32BE(0) !== 0x7f454c46) {
+      throw this.corrupt("not an ELF file (bad magic)");
+    }
+    const elfClass = data[4];
+    const encoding = data[5];
+    if (elfClass !== 1 && elfClass !== 2) throw this.corrupt(`unknown ELF class ${elfClass}`);
+    if (encoding !== 1 && encoding !== 2) throw this.corrupt(`unknown ELF data encoding ${encoding}`);
+    this.is64 = elfClass === 2;
+    this.littleEndian = encoding === 1;
+    const headerSize = this.is64 ? 64 : 52;
+    if (data.length < headerSize) throw this.corrupt(`file of ${data.length} bytes is shorter than the ELF header`);
+    this.machine = this.u16(18);
+    const shoff = this.is64 ? this.u64(0x28) : this.u32(0x20);
+    const shentsize = this.u16(this.is64 ? 0x3a : 0x2e);
+    const shnum = this.u16(this.is64 ? 0x3c : 0x30);
+    const shstrndx = this.u16(this.is64 ? 0x3e : 0x32);
+    const minEntry = this.is64 ? 64 : 40;
+    if (shnum === 0) throw this.corrupt("no section header table");
+    if (shentsize < minEntry) throw this.corrupt(`section header size ${shentsize} is below ${minEntry}`);
+    this.range("section header table", shoff, shnum * shentsize);
+    if (shstrndx >= shnum) throw this.corrupt(`section name table index ${shstrndx} >= ${shnum} sections`);
+
+    const raw: Array<Omit<ElfSection, "name"> & { nameOffset: number }> = [];
+    for (let i = 0; i < shnum; i++) {
+      const at = shoff + i * shentsize;
+      const type = this.u32(at + 4);
+      const section = this.is64
+        ? {
+            index: i,
+            nameOffset: this.u32(at),
+            type,
+            flags: this.u64(at + 8),
+            offset: this.u64(at + 24),
+            size: this.u64(at + 32),
+            link: this.u32(at + 40),
+            entrySize: this.u64(at + 56),
+            headerOffset: at,
+          }
+        : {
+            index: i,
+            nameOffset: this.u32(at),
+            type,
+            flags: this.u32(at + 8),
+            offset: this.u32(at + 16),
+            size: this.u32(at + 20),
+            link: this.u32(at + 24),
+            entrySize: this.u32(at + 36),
+            headerOffset: at,
+          };
+      if (type !== SHT_NOBITS && i !== 0) this.range(`section ${i}`, section.offset, section.size);
+      raw.push(section);
+    }
+    const names = raw[shstrndx];
+    const sections: ElfSection[] = raw.map(({ nameOffset, ...section }) => {
+      if (nameOffset >= names.size) throw this.corrupt(`section ${section.index} name offset ${nameOffset} is outside the name table`);
+      return { ...section, name: this.cString(names.offset + nameOffset, names.offset + names.size) };
+    });
+    this.sections = sections;
+    for (const section of sections) {
+      if (!this.byName.has(section.name)) this.byName.set(section.name, section);
+    }
+  }
+
+  section(name: string): ElfSection | undefined {
+    const section = this.byName.get(name);
+    return section && section.type !== SHT_NOBITS ? section : undefined;
+  }
+
+  sectionAt(index: number): ElfSection | undefined {
+    return this.sections[index];
+  }
+
+  contents(section: ElfSection): Buffer {
+    return this.data.subarray(section.offset, section.offset + section.size);
+  }
+
+  u16(at: number): number {
+    this.range("read", at, 2);
+    return this.littleEndian ? this.data.readUInt16LE(at) : this.data.readUInt16BE(at);
+  }
+
+  u32(at: number): number {
+    this.range("read", at, 4);
+    return this.littleEndian ? this.data.readUInt32LE(at) : this.data.readUInt32BE(at);
+  }
+
+  /** A 64-bit field as a number; values above 2^53 cannot be file offsets and are rejected. */
+  u64(at: number): number {
+    this.range("read", at, 8);
+    const lo = this.littleEndian ? this.data.readUInt32LE(at) : this.data.readUInt32BE(at + 4);
+    const hi = this.littleEndian ? this.data.readUInt32LE(at + 4) : this.data.readUInt32BE(at);
+    if (hi > 0x1fffff) return Number.MAX_SAFE_INTEGER;
+    return hi * 0x100000000 + lo;
+  }
+
+  /** A 64-bit value kept whole (symbol CRCs, values). */
+  u64BigInt(at: number): bigint {
+    this.range("read", at, 8);
+    return this.littleEndian ? this.data.readBigUInt64LE(at) : this.data.readBigUInt64BE(at);
+  }
+
+  /** A NUL-terminated string starting at `at`, not reading past `end`. */
+  cString(at: number, end: number): string {
+    const stop = this.data.indexOf(0, at);
+    const last = stop < 0 || stop > end ? end : stop;
+    return this.data.toString("latin1", at, last);
+  }
+
+  range(what: string, offset: number, length: number): void {
+    if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0 ||
+        offset > this.data.length || length > this.data.length - offset) {
+      throw this.corrupt(`${what} at offset ${offset}, length ${length} lies outside the file (${this.data.length} bytes)`);
+    }
+  }
+
+  corrupt(reason: string): ModbundleError {
+    return new ModbundleError("EELF", `${this.name}: ${reason}`);
+  }
+}

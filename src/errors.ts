@@ -1,0 +1,38 @@
+/**
+ * Every failure that reaches the user is a ModbundleError: a stable code for tests and scripts,
+ * and a one-line message in kmod's style. Only the CLI's main() turns it into output and an exit
+ * status; library code never prints or exits.
+ */
+export type ErrorCode =
+  | "EUSAGE" // bad command line
+  | "EIO" // a read or write failed
+  | "EBUNDLE" // a bundle is malformed, truncated or of an unknown version
+  | "ECHECKSUM" // a member's bytes do not match the checksum in the index
+  | "EELF" // a module file is not a valid ELF object
+  | "ECOMPRESS" // a compressed member could not be decoded or encoded
+  | "ECYCLE" // modules depend on each other in a cycle
+  | "ETREE" // a module directory is missing or unusable
+  | "EUNSAFE"; // a path would escape its target directory
+
+export class ModbundleError extends Error {
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string) {
+    super(message);
+    this.name = "ModbundleError";
+    this.code = code;
+  }
+}
+
+export function isErrnoException(error: unknown): error is NodeJS.ErrnoException {
+  return error instanceof Error && typeof (error as NodeJS.ErrnoException).code === "string";
+}
+
+/** "No such file or directory" for ENOENT and so on, as strerror(3) would say it. */
+export function describeSystemError(error: unknown): string {
+  if (isErrnoException(error)) {
+    const text = error.message.replace(/^[A-Z0-9_]+: /, "").replace(/, \w+ '.*'$/, "");
+    return text.charAt(0).toUpperCase() + text.slice(1);
+  }
+  return error instanceof Error ? error.message : String(error);
+}

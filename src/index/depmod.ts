@@ -1,0 +1,194 @@
+import { ModuleObject } from "../elf/module-elf";
+import { moduleNameFromPath, normalizeAlias, uncompressedModulePath } from "../util/modname";
+import { CycleError, findCycles } from "./cycles";
+import { IndexAlias, IndexDevname, IndexModule, IndexSymbol, ModuleIndex } from "./types";
+import { parseBuiltinList, parseBuiltinModinfo } from "./builtin";
+
+/**
+ * The depmod equivalent: a pure function from parsed modules and the kernel build's lists to the
+ * index. It reproduces kmod's depmod (tools/depmod.c) rule by rule, so that the text files written
+ * from it are byte-identical to depmod's.
+ */
+export interface DepmodModule {
+  /** Path relative to the module directory, as found in the tree (walk order). */
+  readonly path: string;
+  readonly object: ModuleObject;
+}
+
+export interface DepmodInput {
+  readonly kernelVersion: string;
+  /** In the order the tree was walked. */
+  readonly modules: readonly DepmodModule[];
+  /** Contents of modules.order, modules.builtin and modules.builtin.modinfo, when present. */
+  readonly modulesOrder?: string;
+  readonly modulesBuiltin?: string;
+  readonly modulesBuiltinModinfo?: Buffer;
+}
+
+/**
+ * Search priority for duplicate module names: "updates/" first, then everything else (depmod's
+ * default search list "updates built-in"). Lower wins; a tie keeps the module found first.
+ */
+function searchRank(path: string): number {
+  return path.startsWith("updates/") ? 0 : 1;
+}
+
+function dedupeByName(modules: readonly DepmodModule[]): DepmodModule[] {
+  const chosen = new Map<string, DepmodModule>();
+  for (const module of modules) {
+    const name = moduleNameFromPath(module.path);
+    const existing = chosen.get(name);
+    if (!existing || searchRank(module.path) < searchRank(existing.path)) chosen.set(name, module);
+  }
+  const kept = new Set(chosen.values());
+  return modules.filter((m) => kept.has(m));
+}
+
+/** modules.order lines first, in file order; modules it does not list keep walk order after them. */
+function sortByModulesOrder(modules: readonly DepmodModule[], modulesOrder: string | undefined): DepmodModule[] {
+  const position = new Map<string, number>();
+  if (modulesOrder !== undefined && (modulesOrder === "" || modulesOrder.endsWith("\n"))) {
+    const lines = modulesOrder.split("\n");
+    lines.pop();
+    lines.forEach((line, i) => {
+      // A path listed twice takes its last position, as depmod's second pass overwrites it.
+      position.set(line, i - lines.length - 1);
+    });
+  }
+  const keyed = modules.map((module, walkIndex) => ({
+    module,
+    key: position.get(uncompressedModulePath(module.path)) ?? walkIndex + 1,
+  }));
+  keyed.sort((a, b) => a.key - b.key);
+  return keyed.map((k) => k.module);
+}
+
+function modinfoValues(module: DepmodModule, key: string): string[] {
+  const out: string[] = [];
+  for (const entry of module.object.modinfo) {
+    if (entry.key === key && entry.value !== null) out.push(entry.value);
+  }
+  return out;
+}
+
+/** sscanf("%u-%u") after a prefix: the two numbers, or undefined. */
+function majorMinor(value: string, prefix: string): [number, number] | undefined {
+  if (!value.startsWith(prefix)) return undefined;
+  const match = /^\s*\+?(\d+)-\s*\+?(\d+)/.exec(value.slice(prefix.length));
+  if (!match) return undefined;
+  return [Number(match[1]) >>> 0, Number(match[2]) >>> 0];
+}
+
+function devnameOf(moduleIndex: number, aliases: readonly string[]): IndexDevname | undefined {
+  let devname: string | undefined;
+  let type: "c" | "b" | undefined;
+  let major = 0;
+  let minor = 0;
+  for (const alias of aliases) {
+    if (alias.startsWith("devname:")) {
+      devname = alias.slice("devname:".length);
+    } else {
+      const char = majorMinor(alias, "char-major-");
+      const block = char ? undefined : majorMinor(alias, "block-major-");
+      if (char) [type, major, minor] = ["c", ...char];
+      else if (block) [type, major, minor] = ["b", ...block];
+    }
+    if (type !== undefined && devname !== undefined) break;
+  }
+  if (devname === undefined || type === undefined) return undefined;
+  return { module: moduleIndex, devname, type, major, minor };
+}
+
+/**
+ * depmod_calculate_dependencies: Kahn's algorithm with the roots kept on a stack, modules without
+ * users first; the resulting position orders every module's dependency list.
+ */
+function sortDependencies(names: readonly string[], directDeps: readonly number[][]): number[] {
+  const count = names.length;
+  const users = new Array<number>(count).fill(0);
+  for (const deps of directDeps) for (const d of deps) users[d]++;
+  const roots: number[] = [];
+  for (let i = 0; i < count; i++) if (users[i] === 0) roots.push(i);
+  const sortIndex = new Array<number>(count).fill(-1);
+  let sorted = 0;
+  while (roots.length > 0) {
+    const source = roots.pop() as number;
+    sortIndex[source] = sorted++;
+    for (const d of directDeps[source]) {
+      if (--users[d] === 0) roots.push(d);
+    }
+  }
+  if (sorted < count) {
+    const remaining: number[] = [];
+    for (let i = 0; i < count; i++) if (users[i] > 0) remaining.push(i);
+    throw new CycleError(findCycles(names, directDeps, remaining), remaining.length);
+  }
+  return sortIndex;
+}
+
+/** Every module reachable through dependencies, ordered by the topological position. */
+function allDependencies(start: number, directDeps: readonly number[][], sortIndex: readonly number[]): number[] {
+  const seen = new Set<number>();
+  const stack = [...directDeps[start]];
+  while (stack.length > 0) {
+    const m = stack.pop() as number;
+    if (seen.has(m)) continue;
+    seen.add(m);
+    stack.push(...directDeps[m]);
+  }
+  return [...seen].sort((a, b) => sortIndex[a] - sortIndex[b]);
+}
+
+export function computeIndex(input: DepmodInput): ModuleIndex {
+  const ordered = sortByModulesOrder(dedupeByName(input.modules), input.modulesOrder);
+  const names = ordered.map((m) => moduleNameFromPath(m.path));
+
+  // Symbol owners: modules in order, a later exporter replacing an earlier one (depmod's hash_add).
+  const owners = new Map<string, number>();
+  ordered.forEach((module, index) => {
+    for (const symbol of module.object.exports) owners.set(symbol.name, index);
+  });
+
+  const directDeps: number[][] = ordered.map((module) => {
+    const deps: number[] = [];
+    for (const needed of module.object.needed) {
+      const name = needed.name.startsWith(".") ? needed.name.slice(1) : needed.name;
+      const owner = owners.get(name);
+      if (owner !== undefined && !deps.includes(owner)) deps.push(owner);
+    }
+    return deps;
+  });
+  const sortIndex = sortDependencies(names, directDeps);
+
+  const aliases: IndexAlias[] = [];
+  const devnames: IndexDevname[] = [];
+  const modules: IndexModule[] = ordered.map((module, index) => {
+    const moduleAliases = modinfoValues(module, "alias");
+    for (const pattern of moduleAliases) {
+      aliases.push({ pattern, key: normalizeAlias(pattern), module: index, target: names[index] });
+    }
+    const devname = devnameOf(index, moduleAliases);
+    if (devname) devnames.push(devname);
+    return {
+      name: names[index],
+      path: module.path,
+      deps: allDependencies(index, directDeps, sortIndex),
+      softdeps: modinfoValues(module, "softdep"),
+      weakdeps: modinfoValues(module, "weakdep"),
+    };
+  });
+
+  const symbols: IndexSymbol[] = [...owners.entries()]
+    .map(([name, module]) => ({ name, module }))
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+
+  return {
+    kernelVersion: input.kernelVersion,
+    modules,
+    aliases,
+    symbols,
+    builtin: parseBuiltinList(input.modulesBuiltin),
+    builtinAliases: parseBuiltinModinfo(input.modulesBuiltinModinfo).aliases,
+    devnames,
+  };
+}

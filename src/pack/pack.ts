@@ -1,0 +1,94 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { ModbundleError, describeSystemError } from "../errors";
+import { compress } from "../compress/compress";
+import { decompress } from "../compress/decompress";
+import { CompressionKind, compressionExtension, detectCompression } from "../compress/kind";
+import { ElfFile } from "../elf/elf-file";
+import { readModuleObject } from "../elf/module-elf";
+import { DepmodModule, computeIndex } from "../index/depmod";
+import { ModuleIndex } from "../index/types";
+import { BundleWriter } from "../bundle/writer";
+import { encodeIndex } from "../bundle/index-codec";
+import { TreeEntry, scanModuleTree } from "../tree/scan";
+import { uncompressedModulePath } from "../util/modname";
+
+export type PackCompression = "keep" | CompressionKind;
+
+export interface PackOptions {
+  /** The module directory, e.g. /lib/modules/6.1.0-56-amd64. */
+  readonly moduleDir: string;
+  readonly output: string;
+  readonly compression: PackCompression;
+  /** Defaults to the module directory's name. */
+  readonly kernelVersion?: string;
+  /** Called after each module, for a progress display. */
+  readonly onProgress?: (done: number, total: number, relpath: string) => void;
+}
+
+export interface PackResult {
+  readonly index: ModuleIndex;
+  readonly moduleCount: number;
+  readonly bytesStored: number;
+}
+
+function readTreeFile(entry: TreeEntry): Buffer {
+  try {
+    return fs.readFileSync(entry.absolute);
+  } catch (error) {
+    throw new ModbundleError("EIO", `${entry.absolute}: ${describeSystemError(error)}`);
+  }
+}
+
+/** The stored path for a module re-encoded to `kind`: the compression suffix replaced. */
+function storedPath(relpath: string, kind: CompressionKind): string {
+  return uncompressedModulePath(relpath) + compressionExtension(kind);
+}
+
+/**
+ * tree -> index -> bundle, streaming: each file is read once, parsed, written and dropped; only
+ * the parsed metadata stays in memory until the index is computed and written last.
+ */
+export async function pack(options: PackOptions): Promise<PackResult> {
+  const tree = scanModuleTree(options.moduleDir);
+  const kernelVersion = options.kernelVersion ?? path.basename(path.resolve(options.moduleDir));
+  const newest = Math.max(0, ...tree.modules.map((m) => m.mtime), ...tree.supportFiles.map((m) => m.mtime));
+  const writer = BundleWriter.create(options.output, newest);
+  try {
+    const lists = new Map<string, Buffer>();
+    for (const entry of tree.supportFiles) {
+      const data = readTreeFile(entry);
+      lists.set(entry.relpath, data);
+      writer.addFile(entry.relpath, data, entry.mode, entry.mtime);
+    }
+
+    const modules: DepmodModule[] = [];
+    let bytesStored = 0;
+    for (const [done, entry] of tree.modules.entries()) {
+      const raw = readTreeFile(entry);
+      const found = detectCompression(raw.subarray(0, 6));
+      const plain = await decompress(found, raw, entry.absolute);
+      const object = readModuleObject(new ElfFile(plain, entry.absolute));
+      const target = options.compression === "keep" ? found : options.compression;
+      const stored = target === found ? raw : compress(target, plain, entry.absolute);
+      const relpath = target === found ? entry.relpath : storedPath(entry.relpath, target);
+      writer.addFile(relpath, stored, entry.mode, entry.mtime);
+      bytesStored += stored.length;
+      modules.push({ path: relpath, object });
+      options.onProgress?.(done + 1, tree.modules.length, relpath);
+    }
+
+    const index = computeIndex({
+      kernelVersion,
+      modules,
+      modulesOrder: lists.get("modules.order")?.toString("latin1"),
+      modulesBuiltin: lists.get("modules.builtin")?.toString("latin1"),
+      modulesBuiltinModinfo: lists.get("modules.builtin.modinfo"),
+    });
+    writer.finish(encodeIndex({ index, members: writer.memberRecords }));
+    return { index, moduleCount: index.modules.length, bytesStored };
+  } catch (error) {
+    writer.abort();
+    throw error;
+  }
+}

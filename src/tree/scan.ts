@@ -1,0 +1,95 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { ModbundleError, describeSystemError } from "../errors";
+
+/**
+ * What a module directory holds that a bundle carries: every module object (.ko, .ko.xz, .ko.zst,
+ * .ko.gz) and the kernel build's own lists. The walk is sorted by byte order so that the same tree
+ * always gives the same bundle. Like depmod, it skips entries named "build" and "source" and
+ * follows symbolic links to files.
+ */
+export const SUPPORT_FILES = ["modules.builtin", "modules.builtin.modinfo", "modules.order"] as const;
+
+const MODULE_SUFFIXES = [".ko", ".ko.xz", ".ko.zst", ".ko.gz"];
+
+export interface TreeEntry {
+  /** Path relative to the module directory, '/'-separated. */
+  readonly relpath: string;
+  readonly absolute: string;
+  readonly size: number;
+  readonly mode: number;
+  readonly mtime: number;
+}
+
+export interface ModuleTree {
+  readonly root: string;
+  readonly modules: readonly TreeEntry[];
+  readonly supportFiles: readonly TreeEntry[];
+}
+
+export function isModulePath(name: string): boolean {
+  return MODULE_SUFFIXES.some((suffix) => name.endsWith(suffix));
+}
+
+function byteOrder(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a, "utf8"), Buffer.from(b, "utf8"));
+}
+
+function entryOf(root: string, relpath: string, stat: fs.Stats): TreeEntry {
+  return {
+    relpath,
+    absolute: path.join(root, relpath),
+    size: stat.size,
+    mode: stat.mode & 0o7777,
+    mtime: Math.floor(stat.mtimeMs / 1000),
+  };
+}
+
+export function scanModuleTree(root: string): ModuleTree {
+  let rootStat: fs.Stats;
+  try {
+    rootStat = fs.statSync(root);
+  } catch (error) {
+    throw new ModbundleError("ETREE", `${root}: ${describeSystemError(error)}`);
+  }
+  if (!rootStat.isDirectory()) throw new ModbundleError("ETREE", `${root}: Not a directory`);
+
+  const modules: TreeEntry[] = [];
+  const walk = (relDir: string): void => {
+    const dir = relDir === "" ? root : path.join(root, relDir);
+    let names: string[];
+    try {
+      names = fs.readdirSync(dir);
+    } catch (error) {
+      throw new ModbundleError("ETREE", `${dir}: ${describeSystemError(error)}`);
+    }
+    names.sort(byteOrder);
+    for (const name of names) {
+      if (name === "build" || name === "source") continue;
+      const relpath = relDir === "" ? name : `${relDir}/${name}`;
+      if (!/^[\x20-\x7e]*$/.test(relpath)) {
+        throw new ModbundleError("ETREE", `${path.join(root, relpath)}: path is not printable ASCII`);
+      }
+      let stat: fs.Stats;
+      try {
+        stat = fs.statSync(path.join(root, relpath));
+      } catch {
+        continue; // a dangling link, as depmod skips it
+      }
+      if (stat.isDirectory()) walk(relpath);
+      else if (stat.isFile() && isModulePath(name)) modules.push(entryOf(root, relpath, stat));
+    }
+  };
+  walk("");
+
+  const supportFiles: TreeEntry[] = [];
+  for (const name of SUPPORT_FILES) {
+    try {
+      const stat = fs.statSync(path.join(root, name));
+      if (stat.isFile()) supportFiles.push(entryOf(root, name, stat));
+    } catch {
+      // absent lists are allowed: a tree may lack modules.builtin.modinfo, for instance
+    }
+  }
+  return { root, modules, supportFiles };
+}
