@@ -32,7 +32,9 @@ export async function decompress(kind: CompressionKind, data: Buffer, name: stri
 }
 
 async function decompressXz(data: Buffer): Promise<Buffer> {
-  const { XzReadableStream } = await import("xz-decompress");
+  const loaded = await import("xz-decompress");
+  // Node's import() of this CommonJS package exposes its exports as `default`; a bundle, directly.
+  const XzReadableStream = loaded.XzReadableStream ?? (loaded as unknown as { default: typeof loaded }).default.XzReadableStream;
   const input = new ReadableStream<Uint8Array>({
     start(controller) {
       controller.enqueue(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));

@@ -134,6 +134,39 @@ export function readNeeded(elf: ElfFile): NeededSymbol[] {
   return out;
 }
 
+export interface VersionEntry {
+  readonly name: string;
+  readonly crc: bigint;
+}
+
+/**
+ * `__versions`: 64-byte entries, a CRC (4 bytes in ELF32, 8 in ELF64, file byte order) and a
+ * NUL-padded name. A section whose size is not a multiple of 64 is ignored, as kmod does.
+ */
+export function readVersions(elf: ElfFile): VersionEntry[] {
+  const section = elf.section("__versions");
+  if (!section || section.size % 64 !== 0) return [];
+  const crcSize = elf.is64 ? 8 : 4;
+  const out: VersionEntry[] = [];
+  for (let at = section.offset; at < section.offset + section.size; at += 64) {
+    const crc = elf.is64 ? elf.u64BigInt(at) : BigInt(elf.u32(at));
+    out.push({ name: elf.cString(at + crcSize, at + 64), crc });
+  }
+  return out;
+}
+
+/**
+ * What a module needs, as kmod_elf_get_dependency_symbols lists it: the undefined symbols in
+ * .symtab order, then the `__versions` names no undefined symbol matched (module_layout, say).
+ */
 export function readModuleObject(elf: ElfFile): ModuleObject {
-  return { modinfo: readModinfo(elf), exports: readExports(elf), needed: readNeeded(elf) };
+  const needed = readNeeded(elf);
+  const versions = readVersions(elf);
+  if (versions.length > 0) {
+    const named = new Set(needed.map((n) => n.name));
+    for (const version of versions) {
+      if (!named.has(version.name)) needed.push({ name: version.name, weak: false });
+    }
+  }
+  return { modinfo: readModinfo(elf), exports: readExports(elf), needed };
 }

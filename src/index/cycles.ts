@@ -29,11 +29,15 @@ export function findCycles(names: readonly string[], deps: readonly (readonly nu
 }
 
 export class CycleError extends ModbundleError {
-  constructor(readonly cycles: readonly string[][], readonly moduleCount: number) {
+  readonly moduleCount: number;
+
+  constructor(readonly cycles: readonly string[][]) {
+    const moduleCount = new Set(cycles.flat()).size;
     super(
       "ECYCLE",
       cycles.map((cycle) => `Cycle detected: ${cycle.join(" -> ")}`).join("\n") +
         `\nFound ${moduleCount} modules in dependency cycles!`,
     );
+    this.moduleCount = moduleCount;
   }
 }

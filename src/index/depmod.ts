@@ -3,6 +3,7 @@ import { moduleNameFromPath, normalizeAlias, uncompressedModulePath } from "../u
 import { CycleError, findCycles } from "./cycles";
 import { IndexAlias, IndexDevname, IndexModule, IndexSymbol, ModuleIndex } from "./types";
 import { parseBuiltinList, parseBuiltinModinfo } from "./builtin";
+import { kmodHashOrder } from "../util/kmod-hash";
 
 /**
  * The depmod equivalent: a pure function from parsed modules and the kernel build's lists to the
@@ -26,39 +27,36 @@ export interface DepmodInput {
 }
 
 /**
- * Search priority for duplicate module names: "updates/" first, then everything else (depmod's
- * default search list "updates built-in"). Lower wins; a tie keeps the module found first.
+ * Duplicate module names, as depmod_module_is_higher_priority decides them with the default
+ * search list ("updates"): a module under updates/ replaces one elsewhere, a later one under
+ * updates/ replaces an earlier one there too, and otherwise the module found first stays.
  */
-function searchRank(path: string): number {
-  return path.startsWith("updates/") ? 0 : 1;
-}
-
 function dedupeByName(modules: readonly DepmodModule[]): DepmodModule[] {
   const chosen = new Map<string, DepmodModule>();
   for (const module of modules) {
     const name = moduleNameFromPath(module.path);
     const existing = chosen.get(name);
-    if (!existing || searchRank(module.path) < searchRank(existing.path)) chosen.set(name, module);
+    if (!existing || module.path.startsWith("updates/")) chosen.set(name, module);
   }
-  const kept = new Set(chosen.values());
-  return modules.filter((m) => kept.has(m));
+  return [...chosen.values()];
 }
 
-/** modules.order lines first, in file order; modules it does not list keep walk order after them. */
+/**
+ * depmod's module order: kmod's hash order of the names (512 buckets), then the modules listed in
+ * modules.order moved to the front in its order (a stable sort). A modules.order whose last line
+ * lacks its newline is ignored entirely, as depmod does.
+ */
 function sortByModulesOrder(modules: readonly DepmodModule[], modulesOrder: string | undefined): DepmodModule[] {
+  const hashed = kmodHashOrder(modules, (m) => moduleNameFromPath(m.path), 512);
+  if (modulesOrder === undefined || (modulesOrder !== "" && !modulesOrder.endsWith("\n"))) return hashed;
   const position = new Map<string, number>();
-  if (modulesOrder !== undefined && (modulesOrder === "" || modulesOrder.endsWith("\n"))) {
-    const lines = modulesOrder.split("\n");
-    lines.pop();
-    lines.forEach((line, i) => {
-      // A path listed twice takes its last position, as depmod's second pass overwrites it.
-      position.set(line, i - lines.length - 1);
-    });
-  }
-  const keyed = modules.map((module, walkIndex) => ({
-    module,
-    key: position.get(uncompressedModulePath(module.path)) ?? walkIndex + 1,
-  }));
+  const lines = modulesOrder.split("\n");
+  lines.pop();
+  lines.forEach((line, i) => {
+    // A path listed twice takes its last position, as depmod's second pass overwrites it.
+    if (line !== "") position.set(line, i - lines.length - 1);
+  });
+  const keyed = hashed.map((module) => ({ module, key: position.get(uncompressedModulePath(module.path)) ?? 1 }));
   keyed.sort((a, b) => a.key - b.key);
   return keyed.map((k) => k.module);
 }
@@ -121,7 +119,7 @@ function sortDependencies(names: readonly string[], directDeps: readonly number[
   if (sorted < count) {
     const remaining: number[] = [];
     for (let i = 0; i < count; i++) if (users[i] > 0) remaining.push(i);
-    throw new CycleError(findCycles(names, directDeps, remaining), remaining.length);
+    throw new CycleError(findCycles(names, directDeps, remaining));
   }
   return sortIndex;
 }
@@ -180,7 +178,7 @@ export function computeIndex(input: DepmodInput): ModuleIndex {
 
   const symbols: IndexSymbol[] = [...owners.entries()]
     .map(([name, module]) => ({ name, module }))
-    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    .sort((a, b) => Buffer.compare(Buffer.from(a.name, "latin1"), Buffer.from(b.name, "latin1")));
 
   return {
     kernelVersion: input.kernelVersion,

@@ -1,9 +1,10 @@
 import { ModuleIndex } from "./types";
+import { kmodHashOrder } from "../util/kmod-hash";
 
 /**
  * kmod's text index files, written from the index exactly as depmod writes them
  * (tools/depmod.c output_deps, output_aliases, output_softdeps, output_weakdeps, output_symbols,
- * output_devname). modules.symbols is sorted by symbol name where depmod uses hash order.
+ * output_devname), modules.symbols in depmod's symbol-hash order.
  */
 export type TextIndexFile =
   | "modules.dep"
@@ -45,7 +46,7 @@ export function renderTextIndex(index: ModuleIndex, file: TextIndexFile): string
       break;
     case "modules.symbols":
       out.push("# Aliases for symbols, used by symbol_request().\n");
-      for (const symbol of index.symbols) out.push(`alias symbol:${symbol.name} ${modules[symbol.module].name}\n`);
+      for (const symbol of kmodHashOrder(index.symbols, (s) => s.name, 2048)) out.push(`alias symbol:${symbol.name} ${modules[symbol.module].name}\n`);
       break;
     case "modules.devname":
       if (index.devnames.length > 0) out.push("# Device nodes to trigger on-demand module loading.\n");

@@ -45,7 +45,7 @@ export interface ModuleIndex {
   readonly modules: readonly IndexModule[];
   /** In modules.alias order: module order, then .modinfo order. */
   readonly aliases: readonly IndexAlias[];
-  /** Sorted by name. */
+  /** Sorted by name bytes. */
   readonly symbols: readonly IndexSymbol[];
   /** Builtin module names, sorted. */
   readonly builtin: readonly string[];

@@ -1,0 +1,64 @@
+/**
+ * kmod's hash table iteration order (shared/hash.c): entries sit in bucket
+ * `hash_superfast(key) & (buckets - 1)`, sorted by strcmp within a bucket, and are visited
+ * bucket by bucket. depmod's module order (before modules.order is applied) and the order of
+ * modules.symbols are this order, so reproducing depmod's files byte for byte needs it.
+ */
+function u16le(key: Buffer, at: number): number {
+  return key[at] | (key[at + 1] << 8);
+}
+
+/** Signed char, as on amd64 where Debian's kmod runs. */
+function schar(byte: number): number {
+  return byte >= 0x80 ? byte - 0x100 : byte;
+}
+
+export function hashSuperfast(key: Buffer): number {
+  let len = key.length;
+  let hash = len >>> 0;
+  const rem = len & 3;
+  len >>>= 2;
+  let at = 0;
+  for (; len > 0; len--) {
+    hash = (hash + u16le(key, at)) >>> 0;
+    const tmp = ((u16le(key, at + 2) << 11) ^ hash) >>> 0;
+    hash = ((hash << 16) ^ tmp) >>> 0;
+    at += 4;
+    hash = (hash + (hash >>> 11)) >>> 0;
+  }
+  switch (rem) {
+    case 3:
+      hash = (hash + u16le(key, at)) >>> 0;
+      hash = (hash ^ (hash << 16)) >>> 0;
+      hash = (hash ^ (schar(key[at + 2]) << 18)) >>> 0;
+      hash = (hash + (hash >>> 11)) >>> 0;
+      break;
+    case 2:
+      hash = (hash + u16le(key, at)) >>> 0;
+      hash = (hash ^ (hash << 11)) >>> 0;
+      hash = (hash + (hash >>> 17)) >>> 0;
+      break;
+    case 1:
+      hash = (hash + schar(key[at])) >>> 0;
+      hash = (hash ^ (hash << 10)) >>> 0;
+      hash = (hash + (hash >>> 1)) >>> 0;
+      break;
+  }
+  hash = (hash ^ (hash << 3)) >>> 0;
+  hash = (hash + (hash >>> 5)) >>> 0;
+  hash = (hash ^ (hash << 4)) >>> 0;
+  hash = (hash + (hash >>> 17)) >>> 0;
+  hash = (hash ^ (hash << 25)) >>> 0;
+  hash = (hash + (hash >>> 6)) >>> 0;
+  return hash;
+}
+
+/** `items` in the order kmod's hash of `buckets` buckets iterates them, keyed by `keyOf`. */
+export function kmodHashOrder<T>(items: readonly T[], keyOf: (item: T) => string, buckets: number): T[] {
+  const keyed = items.map((item) => {
+    const key = Buffer.from(keyOf(item), "latin1");
+    return { item, key, bucket: hashSuperfast(key) & (buckets - 1) };
+  });
+  keyed.sort((a, b) => a.bucket - b.bucket || Buffer.compare(a.key, b.key));
+  return keyed.map((k) => k.item);
+}

@@ -1,0 +1,99 @@
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { TestContext, describe, it } from "node:test";
+import { DEPMOD_TEXT_FILES, depmodOf } from "../helpers/tree";
+import { KernelFixture, REPO_ROOT, kernelFixture, tempDir } from "../helpers/paths";
+import { run, runCli } from "../helpers/run";
+
+/**
+ * Differential tests on real Debian kernels: modbundle's pack + unpack against Debian's depmod on
+ * the same tree, for amd64 (ELF64 LE), i386 (ELF32 LE) and s390x (ELF64 BE), and for compressed
+ * copies of the amd64 tree.
+ */
+function packAndUnpack(t: TestContext, moduleDir: string, extra: readonly string[] = []): { bundle: string; unpacked: string } {
+  const dir = tempDir("debian");
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const bundle = path.join(dir, "modules.bundle");
+  const packed = runCli(["pack", moduleDir, "-o", bundle, ...extra]);
+  assert.equal(packed.status, 0, packed.stderr);
+  assert.equal(packed.stderr, "");
+  const unpacked = path.join(dir, "unpacked");
+  const result = runCli(["unpack", bundle, unpacked]);
+  assert.equal(result.status, 0, result.stderr);
+  return { bundle, unpacked };
+}
+
+function assertIndexMatchesDepmod(fixtureDir: string, unpacked: string, version: string): void {
+  const expected = depmodOf(fixtureDir, version);
+  assert.equal(expected.status, 0, expected.stderr);
+  for (const name of DEPMOD_TEXT_FILES) {
+    const ours = fs.readFileSync(path.join(unpacked, name), "latin1");
+    assert.ok(ours.length > 0 || name === "modules.devname", `${name} is empty`);
+    assert.ok(ours === expected.files[name], `${name} differs from depmod's`);
+  }
+}
+
+function compressedCopy(fixture: KernelFixture, kind: "xz" | "zstd"): string {
+  const pkg = fs.readFileSync(path.join(fixture.root, "..", "PACKAGE"), "latin1").trim();
+  const dst = path.join(REPO_ROOT, ".cache", "derived", pkg, kind, fixture.version);
+  const result = run("bash", [path.join(REPO_ROOT, "scripts", "compress-tree.sh"), fixture.moduleDir, dst, kind]);
+  assert.equal(result.status, 0, result.stderr);
+  return dst;
+}
+
+describe("Debian kernels", () => {
+  it("amd64: the index equals depmod's, cpio recreates the tree, packing is reproducible", (t) => {
+    const fixture = kernelFixture(t, "amd64");
+    if (!fixture) return;
+    const { bundle, unpacked } = packAndUnpack(t, fixture.moduleDir);
+    assertIndexMatchesDepmod(fixture.moduleDir, unpacked, fixture.version);
+    const moduleCount = fs.readFileSync(path.join(unpacked, "modules.dep"), "latin1").split("\n").length - 1;
+    assert.ok(moduleCount > 3000, `only ${moduleCount} modules`);
+
+    // cpio -idm in an empty directory recreates the tree; diff -r finds only the index folder.
+    const extracted = tempDir("cpio");
+    t.after(() => fs.rmSync(extracted, { recursive: true, force: true }));
+    const cpio = run("sh", ["-c", `cpio -idm --quiet < '${bundle}'`], { cwd: extracted });
+    assert.equal(cpio.status, 0, cpio.stderr);
+    const diff = run("diff", ["-r", fixture.moduleDir, extracted]);
+    assert.equal(diff.stdout, `Only in ${extracted}: .modbundle\n`);
+    const listing = run("sh", ["-c", `cpio -t --quiet < '${bundle}'`]);
+    assert.equal(listing.status, 0);
+    assert.ok(listing.stdout.includes("kernel/fs/btrfs/btrfs.ko\n"));
+    assert.ok(listing.stdout.startsWith(".modbundle\n.modbundle/header\n"));
+    assert.ok(listing.stdout.endsWith(".modbundle/index\n"));
+
+    // Same input, same bytes.
+    const againDir = tempDir("again");
+    t.after(() => fs.rmSync(againDir, { recursive: true, force: true }));
+    const again = path.join(againDir, "modules.bundle");
+    assert.equal(runCli(["pack", fixture.moduleDir, "-o", again]).status, 0);
+    assert.ok(fs.readFileSync(bundle).equals(fs.readFileSync(again)), "a second pack differs");
+
+    const verify = runCli(["verify", bundle]);
+    assert.equal(verify.status, 0, verify.stderr);
+    assert.match(verify.stdout, / 4026 members checked, 0 bad\n$|members checked, 0 bad\n$/);
+  });
+
+  for (const arch of ["i386", "s390x"]) {
+    it(`${arch}: the index equals depmod's (${arch === "i386" ? "ELF32 little-endian" : "ELF64 big-endian"})`, (t) => {
+      const fixture = kernelFixture(t, arch);
+      if (!fixture) return;
+      const { unpacked } = packAndUnpack(t, fixture.moduleDir);
+      assertIndexMatchesDepmod(fixture.moduleDir, unpacked, fixture.version);
+    });
+  }
+
+  for (const kind of ["xz", "zstd"] as const) {
+    it(`amd64 compressed with ${kind}: the index equals depmod's`, (t) => {
+      const fixture = kernelFixture(t, "amd64");
+      if (!fixture) return;
+      const tree = compressedCopy(fixture, kind);
+      const { unpacked } = packAndUnpack(t, tree);
+      assertIndexMatchesDepmod(tree, unpacked, fixture.version);
+      const dep = fs.readFileSync(path.join(unpacked, "modules.dep"), "latin1");
+      assert.match(dep, kind === "xz" ? /^kernel\/fs\/btrfs\/btrfs\.ko\.xz:/m : /^kernel\/fs\/btrfs\/btrfs\.ko\.zst:/m);
+    });
+  }
+});
