@@ -1,4 +1,3 @@
-import * as path from "node:path";
 import { ModbundleError } from "./errors";
 import { logLine } from "./commands/output";
 
@@ -73,12 +72,11 @@ async function modbundle(argv: readonly string[]): Promise<number> {
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
-  const invokedAs = path.basename(argv[1] ?? "modbundle");
   try {
     return await modbundle(argv.slice(2));
   } catch (error) {
     if (error instanceof ModbundleError) {
-      logLine(invokedAs === "modbundle" ? "modbundle" : invokedAs, "ERROR", error.message);
+      logLine("modbundle", "ERROR", error.message);
       return 1;
     }
     const reason = error instanceof Error ? error.message : String(error);

@@ -36,6 +36,9 @@ export class ElfFile {
     readonly data: Buffer,
     readonly name: string,
   ) {
+    if (data.length >= 4 && data.readUInt32BE(0) === 0x7f454c46 && data.length < 52) {
+      throw this.corrupt(`file of ${data.length} bytes is shorter than the ELF header`);
+    }
     if (data.length < 16 || data.readUInt32BE(0) !== 0x7f454c46) {
       throw this.corrupt("not an ELF file (bad magic)");
     }
