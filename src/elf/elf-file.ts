@@ -29,8 +29,11 @@ export class ElfFile {
   readonly is64: boolean;
   readonly littleEndian: boolean;
   readonly machine: number;
-  readonly sections: readonly ElfSection[];
-  private readonly byName = new Map<string, ElfSection>();
+  readonly sectionCount: number;
+  private readonly headerOffsets: Float64Array;
+  private readonly nameOffsets: Uint32Array;
+  private readonly namesOffset: number;
+  private readonly namesSize: number;
 
   constructor(
     readonly data: Buffer,
@@ -61,54 +64,52 @@ export class ElfFile {
     this.range("section header table", shoff, shnum * shentsize);
     if (shstrndx >= shnum) throw this.corrupt(`section name table index ${shstrndx} >= ${shnum} sections`);
 
-    const raw: Array<Omit<ElfSection, "name"> & { nameOffset: number }> = [];
+    // Section headers are decoded into flat arrays and turned into objects only on request:
+    // modules have hundreds of sections and a reader needs five of them.
+    this.sectionCount = shnum;
+    this.headerOffsets = new Float64Array(shnum);
+    this.nameOffsets = new Uint32Array(shnum);
     for (let i = 0; i < shnum; i++) {
       const at = shoff + i * shentsize;
-      const type = this.u32(at + 4);
-      const section = this.is64
-        ? {
-            index: i,
-            nameOffset: this.u32(at),
-            type,
-            flags: this.u64(at + 8),
-            offset: this.u64(at + 24),
-            size: this.u64(at + 32),
-            link: this.u32(at + 40),
-            entrySize: this.u64(at + 56),
-            headerOffset: at,
-          }
-        : {
-            index: i,
-            nameOffset: this.u32(at),
-            type,
-            flags: this.u32(at + 8),
-            offset: this.u32(at + 16),
-            size: this.u32(at + 20),
-            link: this.u32(at + 24),
-            entrySize: this.u32(at + 36),
-            headerOffset: at,
-          };
-      if (type !== SHT_NOBITS && i !== 0) this.range(`section ${i}`, section.offset, section.size);
-      raw.push(section);
+      this.headerOffsets[i] = at;
+      this.nameOffsets[i] = this.u32(at);
+      if (i !== 0 && this.u32(at + 4) !== SHT_NOBITS) {
+        const offset = this.is64 ? this.u64(at + 24) : this.u32(at + 16);
+        const size = this.is64 ? this.u64(at + 32) : this.u32(at + 20);
+        this.range(`section ${i}`, offset, size);
+      }
     }
-    const names = raw[shstrndx];
-    const sections: ElfSection[] = raw.map(({ nameOffset, ...section }) => {
-      if (nameOffset >= names.size) throw this.corrupt(`section ${section.index} name offset ${nameOffset} is outside the name table`);
-      return { ...section, name: this.cString(names.offset + nameOffset, names.offset + names.size) };
-    });
-    this.sections = sections;
-    for (const section of sections) {
-      if (!this.byName.has(section.name)) this.byName.set(section.name, section);
+    const names = this.sectionAt(shstrndx) as ElfSection;
+    this.range("section name table", names.offset, names.size);
+    this.namesOffset = names.offset;
+    this.namesSize = names.size;
+    for (let i = 0; i < shnum; i++) {
+      if (this.nameOffsets[i] >= names.size) throw this.corrupt(`section ${i} name offset ${this.nameOffsets[i]} is outside the name table`);
     }
   }
 
+  /** The first section of this name that has data in the file. */
   section(name: string): ElfSection | undefined {
-    const section = this.byName.get(name);
-    return section && section.type !== SHT_NOBITS ? section : undefined;
+    const wanted = Buffer.from(name + "\0", "latin1");
+    const end = this.namesOffset + this.namesSize;
+    for (let i = 0; i < this.sectionCount; i++) {
+      const at = this.namesOffset + this.nameOffsets[i];
+      if (at + wanted.length > end || this.data[at] !== wanted[0]) continue;
+      if (this.data.compare(wanted, 0, wanted.length, at, at + wanted.length) !== 0) continue;
+      const section = this.sectionAt(i) as ElfSection;
+      if (section.type !== SHT_NOBITS) return section;
+    }
+    return undefined;
   }
 
   sectionAt(index: number): ElfSection | undefined {
-    return this.sections[index];
+    if (!Number.isInteger(index) || index < 0 || index >= this.sectionCount) return undefined;
+    const at = this.headerOffsets[index];
+    const nameOffset = this.nameOffsets[index];
+    const name = this.namesSize === undefined ? "" : this.cString(this.namesOffset + nameOffset, this.namesOffset + this.namesSize);
+    return this.is64
+      ? { index, name, type: this.u32(at + 4), flags: this.u64(at + 8), offset: this.u64(at + 24), size: this.u64(at + 32), link: this.u32(at + 40), entrySize: this.u64(at + 56), headerOffset: at }
+      : { index, name, type: this.u32(at + 4), flags: this.u32(at + 8), offset: this.u32(at + 16), size: this.u32(at + 20), link: this.u32(at + 24), entrySize: this.u32(at + 36), headerOffset: at };
   }
 
   contents(section: ElfSection): Buffer {

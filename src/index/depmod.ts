@@ -13,7 +13,34 @@ import { kmodHashOrder } from "../util/kmod-hash";
 export interface DepmodModule {
   /** Path relative to the module directory, as found in the tree (walk order). */
   readonly path: string;
-  readonly object: ModuleObject;
+  /** Names of the symbols it exports. */
+  readonly exports: readonly string[];
+  /** Names of the symbols it needs, in kmod's order (undefined symbols, then other __versions). */
+  readonly needed: readonly string[];
+  /** Values of its alias=, softdep= and weakdep= .modinfo fields, in order. */
+  readonly aliases: readonly string[];
+  readonly softdeps: readonly string[];
+  readonly weakdeps: readonly string[];
+}
+
+/**
+ * What depmod keeps of a parsed module. Symbol names go through `intern`, so that a name needed
+ * by thousands of modules is held once: pack keeps this for every module until the end.
+ */
+export function depmodModule(path: string, object: ModuleObject, intern: (name: string) => string = (n) => n): DepmodModule {
+  const values = (key: string): string[] => {
+    const out: string[] = [];
+    for (const entry of object.modinfo) if (entry.key === key && entry.value !== null) out.push(entry.value);
+    return out;
+  };
+  return {
+    path,
+    exports: object.exports.map((e) => intern(e.name)),
+    needed: object.needed.map((n) => intern(n.name)),
+    aliases: values("alias"),
+    softdeps: values("softdep"),
+    weakdeps: values("weakdep"),
+  };
 }
 
 export interface DepmodInput {
@@ -59,14 +86,6 @@ function sortByModulesOrder(modules: readonly DepmodModule[], modulesOrder: stri
   const keyed = hashed.map((module) => ({ module, key: position.get(uncompressedModulePath(module.path)) ?? 1 }));
   keyed.sort((a, b) => a.key - b.key);
   return keyed.map((k) => k.module);
-}
-
-function modinfoValues(module: DepmodModule, key: string): string[] {
-  const out: string[] = [];
-  for (const entry of module.object.modinfo) {
-    if (entry.key === key && entry.value !== null) out.push(entry.value);
-  }
-  return out;
 }
 
 /** sscanf("%u-%u") after a prefix: the two numbers, or undefined. */
@@ -144,13 +163,13 @@ export function computeIndex(input: DepmodInput): ModuleIndex {
   // Symbol owners: modules in order, a later exporter replacing an earlier one (depmod's hash_add).
   const owners = new Map<string, number>();
   ordered.forEach((module, index) => {
-    for (const symbol of module.object.exports) owners.set(symbol.name, index);
+    for (const name of module.exports) owners.set(name, index);
   });
 
   const directDeps: number[][] = ordered.map((module) => {
     const deps: number[] = [];
-    for (const needed of module.object.needed) {
-      const name = needed.name.startsWith(".") ? needed.name.slice(1) : needed.name;
+    for (const needed of module.needed) {
+      const name = needed.startsWith(".") ? needed.slice(1) : needed;
       const owner = owners.get(name);
       if (owner !== undefined && !deps.includes(owner)) deps.push(owner);
     }
@@ -161,7 +180,7 @@ export function computeIndex(input: DepmodInput): ModuleIndex {
   const aliases: IndexAlias[] = [];
   const devnames: IndexDevname[] = [];
   const modules: IndexModule[] = ordered.map((module, index) => {
-    const moduleAliases = modinfoValues(module, "alias");
+    const moduleAliases = module.aliases;
     for (const pattern of moduleAliases) {
       aliases.push({ pattern, key: normalizeAlias(pattern), module: index, target: names[index] });
     }
@@ -171,8 +190,8 @@ export function computeIndex(input: DepmodInput): ModuleIndex {
       name: names[index],
       path: module.path,
       deps: allDependencies(index, directDeps, sortIndex),
-      softdeps: modinfoValues(module, "softdep"),
-      weakdeps: modinfoValues(module, "weakdep"),
+      softdeps: module.softdeps,
+      weakdeps: module.weakdeps,
     };
   });
 

@@ -6,7 +6,7 @@ import { decompress } from "../compress/decompress";
 import { CompressionKind, compressionExtension, detectCompression } from "../compress/kind";
 import { ElfFile } from "../elf/elf-file";
 import { readModuleObject } from "../elf/module-elf";
-import { DepmodModule, computeIndex } from "../index/depmod";
+import { DepmodModule, computeIndex, depmodModule } from "../index/depmod";
 import { ModuleIndex } from "../index/types";
 import { BundleWriter } from "../bundle/writer";
 import { encodeIndex } from "../bundle/index-codec";
@@ -40,6 +40,39 @@ function readTreeFile(entry: TreeEntry): Buffer {
   }
 }
 
+/**
+ * One buffer, grown as needed, that every module is read into in turn: pack allocates almost
+ * nothing per module, which keeps its memory flat and the garbage collector idle.
+ */
+class ReusableReader {
+  private buffer = Buffer.allocUnsafe(1 << 20);
+
+  read(entry: TreeEntry): Buffer {
+    let fd: number;
+    try {
+      fd = fs.openSync(entry.absolute, "r");
+    } catch (error) {
+      throw new ModbundleError("EIO", `${entry.absolute}: ${describeSystemError(error)}`);
+    }
+    try {
+      const size = fs.fstatSync(fd).size;
+      if (size > this.buffer.length) this.buffer = Buffer.allocUnsafe(Math.max(size, this.buffer.length * 2));
+      let done = 0;
+      while (done < size) {
+        const n = fs.readSync(fd, this.buffer, done, size - done, done);
+        if (n === 0) throw new ModbundleError("EIO", `${entry.absolute}: file shrank while being read`);
+        done += n;
+      }
+      return this.buffer.subarray(0, size);
+    } catch (error) {
+      if (error instanceof ModbundleError) throw error;
+      throw new ModbundleError("EIO", `${entry.absolute}: ${describeSystemError(error)}`);
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+}
+
 /** The stored path for a module re-encoded to `kind`: the compression suffix replaced. */
 function storedPath(relpath: string, kind: CompressionKind): string {
   return uncompressedModulePath(relpath) + compressionExtension(kind);
@@ -64,8 +97,16 @@ export async function pack(options: PackOptions): Promise<PackResult> {
 
     const modules: DepmodModule[] = [];
     let bytesStored = 0;
+    const reader = new ReusableReader();
+    const interned = new Map<string, string>();
+    const intern = (name: string): string => {
+      const known = interned.get(name);
+      if (known !== undefined) return known;
+      interned.set(name, name);
+      return name;
+    };
     for (const [done, entry] of tree.modules.entries()) {
-      const raw = readTreeFile(entry);
+      const raw = reader.read(entry);
       const found = detectCompression(raw.subarray(0, 6));
       const plain = await decompress(found, raw, entry.absolute);
       const object = readModuleObject(new ElfFile(plain, entry.absolute));
@@ -74,7 +115,7 @@ export async function pack(options: PackOptions): Promise<PackResult> {
       const relpath = target === found ? entry.relpath : storedPath(entry.relpath, target);
       writer.addFile(relpath, stored, entry.mode, entry.mtime);
       bytesStored += stored.length;
-      modules.push({ path: relpath, object });
+      modules.push(depmodModule(relpath, object, intern));
       options.onProgress?.(done + 1, tree.modules.length, relpath);
     }
 
