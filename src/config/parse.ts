@@ -1,0 +1,163 @@
+import { ConfigSoftdep, MutableConfig } from "./types";
+
+/**
+ * One modprobe.d file, parsed as libkmod-config.c does: "\" + newline joins lines (a "\" before
+ * any other character is dropped), '#' starts a comment line, tokens are separated by spaces
+ * and tabs, module names have '-' turned into '_' outside brackets. Bad lines are reported
+ * through `warn` with the file and the (last physical) line number, and skipped.
+ */
+export type Warn = (message: string) => void;
+
+/** kmod's underscores(): '-' -> '_' outside [...]; undefined for an unmatched bracket. */
+export function underscores(s: string | undefined): string | undefined {
+  if (s === undefined) return undefined;
+  let out = "";
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i];
+    if (c === "-") out += "_";
+    else if (c === "]") return undefined;
+    else if (c === "[") {
+      const close = s.indexOf("]", i);
+      if (close < 0) return undefined;
+      out += s.slice(i, close);
+      i = close - 1;
+    } else out += c;
+  }
+  return out;
+}
+
+/** Logical lines with the number of the physical line each ends on. */
+export function readWrappedLines(text: string): Array<{ line: string; lineNumber: number }> {
+  const out: Array<{ line: string; lineNumber: number }> = [];
+  let current = "";
+  let lineNumber = 0;
+  let pending = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === "\n") {
+      lineNumber += pending + 1;
+      pending = 0;
+      out.push({ line: current, lineNumber });
+      current = "";
+    } else if (c === "\\") {
+      const next = text[i + 1];
+      i++;
+      if (next === "\n") pending++;
+      else if (next !== undefined) current += next;
+    } else {
+      current += c;
+    }
+  }
+  if (current !== "") out.push({ line: current, lineNumber: lineNumber + pending + 1 });
+  return out;
+}
+
+/** Splits off the first token (strtok_r with " \t"); returns [token, rest after one separator]. */
+function nextToken(s: string): [string | undefined, string] {
+  let i = 0;
+  while (i < s.length && (s[i] === " " || s[i] === "\t")) i++;
+  if (i === s.length) return [undefined, ""];
+  let j = i;
+  while (j < s.length && s[j] !== " " && s[j] !== "\t") j++;
+  return [s.slice(i, j), j < s.length ? s.slice(j + 1) : ""];
+}
+
+/** The remainder as strtok_r(NULL, "\0") gives it: undefined when nothing is left. */
+function remainder(s: string): string | undefined {
+  return s === "" ? undefined : s;
+}
+
+function isSpace(c: string): boolean {
+  return c === " " || c === "\t" || c === "\n" || c === "\v" || c === "\f" || c === "\r";
+}
+
+/**
+ * kmod_config_add_softdep: tokens after "pre:" go to pre, after "post:" to post, others are
+ * ignored. The -c text reproduces softdep_to_char, which prints the span of the token buffer
+ * from the first to the last pre token (and likewise for post), with no space before "post:".
+ */
+export function parseSoftdep(module: string, line: string): ConfigSoftdep {
+  const tokens: Array<{ mode: "pre" | "post"; name: string }> = [];
+  let mode: "none" | "pre" | "post" = "none";
+  for (const token of line.split("").reduce<string[]>((acc, c) => {
+    if (isSpace(c)) acc.push("");
+    else acc[acc.length - 1] += c;
+    return acc;
+  }, [""])) {
+    if (token === "") continue;
+    if (token === "pre:") mode = "pre";
+    else if (token === "post:") mode = "post";
+    else if (mode !== "none") tokens.push({ mode, name: token });
+  }
+  const span = (which: "pre" | "post"): string => {
+    const first = tokens.findIndex((t) => t.mode === which);
+    if (first < 0) return "";
+    let last = first;
+    tokens.forEach((t, i) => {
+      if (t.mode === which) last = i;
+    });
+    return tokens.slice(first, last + 1).map((t) => t.name).join(" ");
+  };
+  const pre = span("pre");
+  const post = span("post");
+  return {
+    module,
+    pre: tokens.filter((t) => t.mode === "pre").map((t) => t.name),
+    post: tokens.filter((t) => t.mode === "post").map((t) => t.name),
+    text: (pre ? `pre: ${pre}` : "") + (post ? `post: ${post}` : ""),
+  };
+}
+
+export function parseConfigFile(config: MutableConfig, text: string, filename: string, warn: Warn): void {
+  for (const { line, lineNumber } of readWrappedLines(text)) {
+    if (line === "" || line.startsWith("#")) continue;
+    const [command, afterCommand] = nextToken(line);
+    if (command === undefined) continue;
+    const bad = (): void => warn(`${filename} line ${lineNumber}: ignoring bad line starting with '${command}'`);
+    const [first, rest] = nextToken(afterCommand);
+    switch (command) {
+      case "alias": {
+        const [target] = nextToken(rest);
+        const pattern = underscores(first);
+        const module = underscores(target);
+        if (pattern === undefined || module === undefined) bad();
+        else config.aliases.push({ pattern, module });
+        break;
+      }
+      case "blacklist": {
+        const module = underscores(first);
+        if (module === undefined) bad();
+        else config.blacklists.push(module);
+        break;
+      }
+      case "options":
+      case "install":
+      case "remove":
+      case "softdep":
+      case "weakdep": {
+        const module = underscores(first);
+        const value = remainder(rest);
+        if (module === undefined || value === undefined) {
+          bad();
+        } else if (command === "options") {
+          config.options.push({ module, options: value.replace(/\t/g, " ") });
+        } else if (command === "install") {
+          config.installs.push({ module, command: value });
+        } else if (command === "remove") {
+          config.removes.push({ module, command: value });
+        } else if (command === "softdep") {
+          config.softdeps.push(parseSoftdep(module, value));
+        } else {
+          config.weakdeps.push({ module, deps: value.split(/[ \t\n\v\f\r]+/).filter((d) => d !== "") });
+        }
+        break;
+      }
+      case "include":
+      case "config":
+        warn(`${filename}: command ${command} is deprecated and not parsed anymore`);
+        break;
+      default:
+        bad();
+    }
+  }
+}

@@ -1,0 +1,35 @@
+import { ModuleDatabase } from "../resolve/module-db";
+import { ModprobeConfig } from "./types";
+
+/**
+ * `modprobe -c`: the configuration in kmod's order (blacklist, install, remove, alias, options,
+ * softdep, then weakdep), then the alias and symbol indexes dumped as "alias KEY VALUE" in key
+ * order, values by priority.
+ */
+export function renderConfig(config: ModprobeConfig, db: ModuleDatabase | undefined): string {
+  const out: string[] = [];
+  for (const name of config.blacklists) out.push(`blacklist ${name}\n`);
+  for (const c of config.installs) out.push(`install ${c.module} ${c.command}\n`);
+  for (const c of config.removes) out.push(`remove ${c.module} ${c.command}\n`);
+  for (const a of config.aliases) out.push(`alias ${a.pattern} ${a.module}\n`);
+  for (const o of config.options) out.push(`options ${o.module} ${o.options}\n`);
+  for (const s of config.softdeps) out.push(`softdep ${s.module} ${s.text}\n`);
+  for (const w of config.weakdeps) out.push(`weakdep ${w.module} ${w.deps.join(" ")}\n`);
+  out.push("\n# End of configuration files. Dumping indexes now:\n\n");
+  if (db) {
+    const index = db.index;
+    const aliases: Array<[string, number, string]> = [];
+    for (let i = 0; i < index.aliasCount(false); i++) {
+      const alias = index.alias(false, i);
+      if (alias.key !== undefined) aliases.push([alias.key, alias.module, alias.target]);
+    }
+    const order = (a: [string, number, string], b: [string, number, string]): number => {
+      const c = Buffer.compare(Buffer.from(a[0], "latin1"), Buffer.from(b[0], "latin1"));
+      return c || a[1] - b[1];
+    };
+    for (const [key, , target] of aliases.sort(order)) out.push(`alias ${key} ${target}\n`);
+    const symbols: Array<[string, number, string]> = index.toModuleIndex().symbols.map((s) => [`symbol:${s.name}`, s.module, index.moduleName(s.module)]);
+    for (const [key, , target] of symbols.sort(order)) out.push(`alias ${key} ${target}\n`);
+  }
+  return out.join("");
+}

@@ -1,0 +1,62 @@
+import { CompressionKind } from "../compress/kind";
+
+/**
+ * The kernel as modbundle's commands see it: module state (from /sys/module and /proc/modules in
+ * the real kernel) and the three module syscalls. The real implementation (kernel/real-kernel.ts)
+ * calls finit_module/init_module/delete_module through native-bindings/; the fake one
+ * (kernel/fake-kernel.ts) keeps state in memory for tests. Nothing else touches the kernel.
+ */
+export type InitState = "live" | "coming" | "going";
+
+export interface LoadedModule {
+  readonly name: string;
+  /** Size in bytes (coresize, or /proc/modules' second column). */
+  readonly size: number;
+  /** Reference count, or undefined when unknown (no refcnt file). */
+  readonly refcnt: number | undefined;
+  /** Names of the modules that hold this one (Used by). */
+  readonly holders: readonly string[];
+}
+
+/** Flags for loading, as finit_module's MODULE_INIT_IGNORE_* bits. */
+export interface LoadFlags {
+  readonly ignoreModversions: boolean;
+  readonly ignoreVermagic: boolean;
+}
+
+export interface RemoveFlags {
+  /** O_TRUNC: force removal (rmmod -f). */
+  readonly force: boolean;
+}
+
+/** A failed syscall: the errno's name and number, e.g. ENOENT / 2. */
+export class KernelError extends Error {
+  constructor(
+    readonly code: string,
+    readonly errno: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = "KernelError";
+  }
+}
+
+export interface Kernel {
+  /** Initialisation state from /sys/module/NAME/initstate; undefined when not loaded. */
+  initstate(name: string): InitState | undefined;
+  /** /sys/module/NAME/refcnt; undefined when the file is missing (module unloading unsupported, or builtin). */
+  refcnt(name: string): number | undefined;
+  /** /sys/module/NAME/holders entries, in directory order; undefined when the directory is missing. */
+  holders(name: string): string[] | undefined;
+  /** /proc/modules order, with sizes and holders. */
+  loadedModules(): LoadedModule[];
+  /** The format the kernel decompresses itself (/sys/module/compression), if any. */
+  inKernelDecompression(): CompressionKind | undefined;
+  /**
+   * Loads a module image. `compressed` is set when `image` is compressed in the format the kernel
+   * decompresses itself (finit_module with MODULE_INIT_COMPRESSED_FILE). Throws KernelError.
+   */
+  loadModule(image: Buffer, params: string, flags: LoadFlags, compressed: boolean): Promise<void>;
+  /** delete_module(name, O_NONBLOCK [| O_TRUNC]). Throws KernelError. */
+  removeModule(name: string, flags: RemoveFlags): void;
+}

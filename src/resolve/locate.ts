@@ -1,0 +1,51 @@
+import * as fs from "node:fs";
+import * as os from "node:os";
+import { Bundle } from "../bundle/reader";
+import { FileSource } from "../io/byte-source";
+import { loadDirectoryIndex } from "./directory-index";
+import { ModuleDatabase } from "./module-db";
+
+/**
+ * Finding the modules, in this order: --bundle FILE, $MODBUNDLE, ROOT/boot/modules-VER, then the
+ * directory ROOT/lib/modules/VER with kmod's own index files. ROOT comes from -d/--dirname, VER
+ * from -S/--set-version (default `uname -r`; for an explicit bundle, the bundle's own version).
+ */
+export interface LocateOptions {
+  readonly bundle?: string;
+  readonly root?: string;
+  readonly version?: string;
+  readonly env: NodeJS.ProcessEnv;
+  /** `uname -r`. */
+  readonly release?: string;
+}
+
+/** kmod's dirname: "ROOT/lib/modules/VER" when -d or -S is given (ROOT may be ""), else "/lib/modules/$(uname -r)". */
+export function moduleDirname(root: string | undefined, version: string | undefined, release = os.release()): string {
+  if (root === undefined && version === undefined) return `/lib/modules/${release}`;
+  return `${root ?? ""}/lib/modules/${version ?? release}`;
+}
+
+function openBundleFile(file: string, root: string | undefined, version: string | undefined): ModuleDatabase {
+  const source = FileSource.open(file);
+  try {
+    const bundle = Bundle.open(source);
+    const dirname = moduleDirname(root ?? "", version ?? bundle.index.kernelVersion);
+    return new ModuleDatabase(root === undefined && version === undefined ? `/lib/modules/${bundle.index.kernelVersion}` : dirname, bundle.index, bundle, `bundle ${file}`);
+  } catch (error) {
+    source.close();
+    throw error;
+  }
+}
+
+export function openModuleDatabase(options: LocateOptions): ModuleDatabase {
+  const explicit = options.bundle ?? (options.env.MODBUNDLE || undefined);
+  if (explicit !== undefined) return openBundleFile(explicit, options.root, options.version);
+  const release = options.release ?? os.release();
+  const version = options.version ?? release;
+  const defaultBundle = `${options.root ?? ""}/boot/modules-${version}`;
+  if (fs.existsSync(defaultBundle)) {
+    return openBundleFile(defaultBundle, options.root, version);
+  }
+  const dirname = moduleDirname(options.root, options.version, release);
+  return new ModuleDatabase(dirname, loadDirectoryIndex(dirname, version), undefined, `directory ${dirname}`);
+}

@@ -1,0 +1,105 @@
+import { ModprobeConfig } from "../config/types";
+import { fnmatch } from "../util/fnmatch";
+import { normalizeModuleName } from "../util/modname";
+import { ModuleDatabase } from "./module-db";
+
+/**
+ * A module as a lookup returns it: a name, and the alias it was reached by (a config alias
+ * pattern, or the query that matched an index alias). Handles are pooled by "name\alias" as
+ * kmod pools its kmod_module objects, so that the same module reached twice the same way is one
+ * object; everything else about it is derived from the database and the configuration.
+ */
+export class ModuleHandle {
+  /** Set by the builtin lookups (kmod_module_set_builtin). */
+  builtin: boolean | undefined;
+  /** An install/remove command given by the commands lookup (exact name match). */
+  installCommand: string | undefined;
+  removeCommand: string | undefined;
+
+  constructor(
+    readonly name: string,
+    readonly alias: string | undefined,
+  ) {}
+}
+
+export class ModuleContext {
+  private readonly pool = new Map<string, ModuleHandle>();
+  private readonly installs = new Map<string, string | null>();
+  private readonly removes = new Map<string, string | null>();
+
+  constructor(
+    readonly db: ModuleDatabase,
+    readonly config: ModprobeConfig,
+  ) {}
+
+  handle(name: string, alias?: string): ModuleHandle {
+    const key = alias === undefined ? name : `${name}\\${alias}`;
+    let handle = this.pool.get(key);
+    if (!handle) {
+      handle = new ModuleHandle(name, alias);
+      this.pool.set(key, handle);
+    }
+    return handle;
+  }
+
+  /** kmod_module_new_from_name: the name normalised. */
+  byName(name: string): ModuleHandle {
+    return this.handle(normalizeModuleName(name));
+  }
+
+  /** The module's number in the database, or -1 when it has no modules.dep entry. */
+  moduleNumber(handle: ModuleHandle): number {
+    return this.db.findModule(handle.name);
+  }
+
+  path(handle: ModuleHandle): string | undefined {
+    const n = this.moduleNumber(handle);
+    return n < 0 ? undefined : this.db.modulePath(n);
+  }
+
+  isBuiltin(handle: ModuleHandle): boolean {
+    if (handle.builtin === undefined) handle.builtin = this.db.isBuiltin(handle.name);
+    return handle.builtin;
+  }
+
+  /** Dependencies in load order (modules.dep reversed: the base-most first). */
+  dependencies(handle: ModuleHandle): ModuleHandle[] {
+    const n = this.moduleNumber(handle);
+    if (n < 0) return [];
+    return this.db.moduleDeps(n).reverse().map((d) => this.byName(this.db.moduleName(d)));
+  }
+
+  /** The first install command whose pattern matches the name. */
+  installCommand(handle: ModuleHandle): string | undefined {
+    if (handle.installCommand !== undefined) return handle.installCommand;
+    return this.firstCommand(this.installs, this.config.installs, handle.name);
+  }
+
+  removeCommand(handle: ModuleHandle): string | undefined {
+    if (handle.removeCommand !== undefined) return handle.removeCommand;
+    return this.firstCommand(this.removes, this.config.removes, handle.name);
+  }
+
+  private firstCommand(cache: Map<string, string | null>, list: ModprobeConfig["installs"], name: string): string | undefined {
+    let found = cache.get(name);
+    if (found === undefined) {
+      found = list.find((c) => fnmatch(c.module, name))?.command ?? null;
+      cache.set(name, found);
+    }
+    return found ?? undefined;
+  }
+
+  /** Options from the configuration for the module's name or alias, joined by spaces. */
+  options(handle: ModuleHandle): string | undefined {
+    const parts: string[] = [];
+    for (const o of this.config.options) {
+      if (o.module !== handle.name && (handle.alias === undefined || o.module !== handle.alias)) continue;
+      if (o.options.length > 0) parts.push(o.options);
+    }
+    return parts.length > 0 ? parts.join(" ") : undefined;
+  }
+
+  isBlacklisted(handle: ModuleHandle): boolean {
+    return this.config.blacklists.includes(handle.name);
+  }
+}
