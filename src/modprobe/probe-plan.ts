@@ -1,0 +1,86 @@
+import { fnmatch } from "../util/fnmatch";
+import { lookupModules } from "../resolve/lookup";
+import { ModuleContext, ModuleHandle } from "../resolve/modules";
+
+/**
+ * The load plan for one module (libkmod kmod_module_get_probe_list): for the target and each of
+ * its hard dependencies (base-most first), its pre-softdeps' plans, itself, then its
+ * post-softdeps' plans. A module is expanded once per plan ("visited"), though it can still
+ * appear twice (a dependency is appended without that check, as kmod does); its dependencies
+ * and the target are "required" (their errors count), softdeps are not. A module with softdeps
+ * has its install command ignored, and with -i so has the target.
+ */
+export interface ProbeStep {
+  readonly module: ModuleHandle;
+  readonly required: boolean;
+  /** Load the module itself even if an install command matches. */
+  readonly ignoreCommand: boolean;
+}
+
+export interface Softdeps {
+  readonly pre: ModuleHandle[];
+  readonly post: ModuleHandle[];
+}
+
+/**
+ * The first softdep line whose pattern matches the module's name; each name in it resolved with
+ * the full lookup (an unresolvable one is skipped, an invalid one reported).
+ */
+export function softdepsOf(ctx: ModuleContext, module: ModuleHandle, warn: (message: string) => void): Softdeps {
+  const line = ctx.config.softdeps.find((s) => fnmatch(s.module, module.name));
+  if (!line) return { pre: [], post: [] };
+  const resolve = (names: readonly string[]): ModuleHandle[] =>
+    names.flatMap((name) => {
+      const found = lookupModules(ctx, name);
+      if (found === undefined) {
+        warn(`failed to lookup soft dependency '${name}', continuing anyway.`);
+        return [];
+      }
+      return found;
+    });
+  return { pre: resolve(line.pre), post: resolve(line.post) };
+}
+
+/**
+ * kmod keeps "ignore the install command" on the module object and never resets it, so it
+ * carries over between the modules of one `modprobe -a`; `ignoreCommand` is that memory.
+ */
+export function probePlan(
+  ctx: ModuleContext,
+  target: ModuleHandle,
+  ignoreTargetCommand: boolean,
+  ignoreCommand: Map<ModuleHandle, boolean>,
+  warn: (message: string) => void,
+): ProbeStep[] {
+  const visited = new Set<ModuleHandle>();
+  const required = new Set<ModuleHandle>();
+  const order: ModuleHandle[] = [];
+
+  const fillSoftdep = (module: ModuleHandle): void => {
+    const { pre, post } = softdepsOf(ctx, module, warn);
+    for (const m of pre) expand(m, false, false);
+    order.push(module);
+    ignoreCommand.set(module, pre.length > 0 || post.length > 0);
+    for (const m of post) expand(m, false, false);
+  };
+
+  const expand = (module: ModuleHandle, isRequired: boolean, ignoreCmd: boolean): void => {
+    if (visited.has(module)) return;
+    visited.add(module);
+    const deps = ctx.dependencies(module);
+    if (isRequired) {
+      required.add(module);
+      for (const d of deps) required.add(d);
+    }
+    for (const d of deps) fillSoftdep(d);
+    if (ignoreCmd) {
+      order.push(module);
+      ignoreCommand.set(module, true);
+    } else {
+      fillSoftdep(module);
+    }
+  };
+
+  expand(target, true, ignoreTargetCommand);
+  return order.map((module) => ({ module, required: required.has(module), ignoreCommand: ignoreCommand.get(module) === true }));
+}

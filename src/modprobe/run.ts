@@ -1,0 +1,75 @@
+import * as fs from "node:fs";
+import { CommandIO } from "../commands/io";
+import { FatalExit, KmodLogger, LOG_ERR } from "../commands/kmod-log";
+import { renderConfig } from "../config/show-config";
+import { ModbundleError } from "../errors";
+import { ModuleContext } from "../resolve/modules";
+import { moduleParameters, parseModprobeArgs } from "./args";
+import { loadConfig, openDatabase } from "./context";
+import { HELP, VERSION_TEXT } from "./help";
+import { modprobeInsert } from "./insert";
+import { showModuleSymbols } from "./modversions";
+import { modprobeRemove } from "./remove";
+import { ModprobeSession } from "./session";
+
+/** do_modprobe: arguments to exit status (0 or 1), as kmod's modprobe. */
+export async function runModprobe(argv: readonly string[], io: CommandIO): Promise<number> {
+  const parsed = parseModprobeArgs(argv, io.env);
+  if (!parsed.ok) {
+    if (parsed.getoptError) io.stderr(`${io.prog}: ${parsed.error}\n`);
+    else io.stderr(`${io.prog}: ERROR: ${parsed.error}\n`);
+    return 1;
+  }
+  const opts = parsed.options;
+  if (opts.showVersion) {
+    io.stdout(VERSION_TEXT);
+    return 0;
+  }
+  if (opts.showHelp) {
+    io.stdout(HELP.replace(/%s/g, io.prog));
+    return 0;
+  }
+  let stderrUsable = true;
+  try {
+    fs.fstatSync(2);
+  } catch {
+    stderrUsable = false;
+  }
+  const logger = new KmodLogger(io, opts.verbosity, opts.syslog || !stderrUsable);
+  try {
+    if (!opts.showConfig && opts.operands.length === 0) {
+      logger.log(LOG_ERR, "missing parameters. See -h.");
+      return 1;
+    }
+    const db = openDatabase(opts, io);
+    try {
+      const config = loadConfig(db, opts.configPaths, io, (m) => logger.error(m));
+      const session = new ModprobeSession(opts, new ModuleContext(db, config), io, logger);
+      if (opts.showConfig) {
+        io.stdout(renderConfig(config, db));
+        return 0;
+      }
+      if (opts.showModversions || opts.showExports) {
+        return (await showModuleSymbols(session, opts.operands[0], opts.showExports ? "exports" : "versions")) ? 0 : 1;
+      }
+      let ok = true;
+      if (opts.remove) {
+        for (const query of opts.operands) if (!(await modprobeRemove(session, query))) ok = false;
+      } else if (opts.all) {
+        for (const query of opts.operands) if (!(await modprobeInsert(session, query, undefined))) ok = false;
+      } else {
+        ok = await modprobeInsert(session, opts.operands[0], moduleParameters(opts.operands.slice(1)));
+      }
+      return ok ? 0 : 1;
+    } finally {
+      db.close();
+    }
+  } catch (error) {
+    if (error instanceof FatalExit) return 1;
+    if (error instanceof ModbundleError) {
+      logger.log(LOG_ERR, error.message);
+      return 1;
+    }
+    throw error;
+  }
+}

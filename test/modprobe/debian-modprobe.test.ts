@@ -1,0 +1,115 @@
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { after, before, describe, it } from "node:test";
+import { runModprobe } from "../../src/modprobe/run";
+import { KmodTree, kmodTree, runKmod } from "../helpers/kmod";
+import { runInProcess } from "../helpers/inprocess";
+import { KernelFixture, kernelFixture, tempDir } from "../helpers/paths";
+import { packTree } from "../helpers/pack";
+import { spawnSync } from "node:child_process";
+
+/**
+ * modprobe against Debian's kmod on the Debian amd64 tree: --show-depends of every module, -R and
+ * --show-depends of tens of thousands of alias strings made from the tree's own patterns,
+ * compared byte for byte (stdout, stderr, status). Both read the host's /proc/cmdline; the
+ * configuration is an empty -C directory.
+ */
+let fixture: KernelFixture | undefined;
+let kmod: KmodTree;
+let bundle: string;
+let emptyConfig: string;
+let cmdline: string;
+
+before(async (t) => {
+  fixture = kernelFixture(t as never, "amd64");
+  if (!fixture) return;
+  kmod = kmodTree(fixture.moduleDir, fixture.version);
+  bundle = await packTree(fixture.moduleDir);
+  emptyConfig = tempDir("noconf");
+  cmdline = fs.readFileSync("/proc/cmdline", "latin1");
+});
+
+after(() => {
+  kmod?.cleanup();
+  if (bundle) fs.rmSync(path.dirname(bundle), { recursive: true, force: true });
+});
+
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+function firstDifference(a: string, b: string): string {
+  const x = a.split("\n");
+  const y = b.split("\n");
+  for (let i = 0; i < Math.max(x.length, y.length); i++) {
+    if (x[i] !== y[i]) return `line ${i + 1}: kmod ${JSON.stringify(x[i])}, modbundle ${JSON.stringify(y[i])}`;
+  }
+  return "no difference";
+}
+
+async function compare(args: readonly string[]): Promise<void> {
+  const common = ["-C", emptyConfig, "-d", kmod.base, "-S", kmod.version];
+  const expected = runKmod("modprobe", [...common, ...args]);
+  const actual = await runInProcess(runModprobe, ["--bundle", bundle, ...common, ...args], { cmdline });
+  assert.ok(actual.stdout === expected.stdout, `stdout differs at ${firstDifference(expected.stdout, actual.stdout)}`);
+  // modbundle names the bundle it searched where kmod names its directory.
+  assert.equal(actual.stderr.split(`not found in bundle ${bundle}`).join(`not found in directory ${kmod.dirname}`), expected.stderr);
+  assert.equal(actual.status, expected.status);
+}
+
+/** Concrete strings for an alias pattern: wildcards filled in two ways. */
+function instances(pattern: string): string[] {
+  const fill = (star: string): string =>
+    pattern.replace(/\[([^\]]*)\]/g, (_, set: string) => (set.startsWith("!") || set.startsWith("^") ? "~" : set.replace(/^\\/, "").charAt(0) || "x")).replace(/\*/g, star).replace(/\?/g, "0");
+  return [...new Set([fill(""), fill("00001234")])];
+}
+
+describe("modprobe against kmod on the Debian amd64 tree", () => {
+  it("--show-depends of every module, in batches with -a", async (t) => {
+    if (!fixture) return t.skip("no fixture");
+    const names = fs
+      .readFileSync(path.join(kmod.dirname, "modules.dep"), "latin1")
+      .split("\n")
+      .filter((l) => l !== "")
+      .map((l) => path.basename(l.slice(0, l.indexOf(":"))).replace(/\.ko.*$/, ""));
+    assert.ok(names.length > 4000);
+    for (const batch of chunks(names, 500)) await compare(["-a", "--show-depends", ...batch]);
+  });
+
+  it("-R and --show-depends of real alias strings (PCI, USB, ACPI, platform, fs-, crypto-, char-major-, symbol:)", async (t) => {
+    if (!fixture) return t.skip("no fixture");
+    const patterns = fs
+      .readFileSync(path.join(kmod.dirname, "modules.alias"), "latin1")
+      .split("\n")
+      .filter((l) => l.startsWith("alias "))
+      .map((l) => l.split(" ")[1]);
+    const symbols = fs
+      .readFileSync(path.join(kmod.dirname, "modules.symbols"), "latin1")
+      .split("\n")
+      .filter((l) => l.startsWith("alias "))
+      .map((l) => l.split(" ")[1]);
+    const queries = [...new Set([...patterns.flatMap(instances), ...symbols.filter((_, i) => i % 7 === 0), "fs-vfat", "crypto-sha256", "char-major-116-1", "nonexistent-alias"])];
+    for (const prefix of ["pci:", "usb:", "acpi", "platform:", "fs-", "crypto-", "char-major-", "symbol:"]) {
+      assert.ok(queries.some((q) => q.startsWith(prefix)), `no ${prefix} queries`);
+    }
+    assert.ok(queries.length > 20000, `${queries.length} queries`);
+    for (const batch of chunks(queries, 4000)) await compare(["-a", "-R", ...batch]);
+    for (const batch of chunks(queries.filter((_, i) => i % 10 === 0), 1000)) await compare(["-a", "--show-depends", ...batch]);
+  });
+
+  it("the CLI prints the same as the library (show-depends through a modprobe symlink)", (t) => {
+    if (!fixture) return t.skip("no fixture");
+    const dir = tempDir("symlink");
+    const link = path.join(dir, "modprobe");
+    fs.symlinkSync(path.resolve(__dirname, "..", "..", "..", "dist", "modbundle.js"), link);
+    const args = ["-C", emptyConfig, "-d", kmod.base, "-S", kmod.version, "--show-depends", "btrfs"];
+    const expected = runKmod("modprobe", args);
+    const viaLink = spawnSync(process.execPath, [link, "--bundle", bundle, ...args], { encoding: "latin1", env: { ...process.env, MODBUNDLE_NO_SYSCALLS: "1" } });
+    assert.equal(viaLink.stdout, expected.stdout);
+    assert.equal(viaLink.status, 0);
+    assert.match(expected.stdout, /^insmod .*\/kernel\/fs\/btrfs\/btrfs\.ko $/m);
+  });
+});
