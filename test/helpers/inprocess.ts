@@ -51,3 +51,18 @@ export async function runInProcess(
   const status = await command(args, io);
   return { status, stdout: stdout.join(""), stderr: stderr.join(""), commands };
 }
+
+/** A kernel with no modules loaded that refuses every change: for dry runs. */
+export function idleKernel(): Kernel {
+  return {
+    initstate: () => undefined,
+    refcnt: () => undefined,
+    holders: () => undefined,
+    loadedModules: () => [],
+    inKernelDecompression: () => undefined,
+    loadModule: () => Promise.reject(new Error("idle kernel: no loading in a dry run")),
+    removeModule: () => {
+      throw new Error("idle kernel: no removal in a dry run");
+    },
+  };
+}
