@@ -14,13 +14,22 @@ export type ErrorCode =
   | "ETREE" // a module directory is missing or unusable
   | "EUNSAFE"; // a path would escape its target directory
 
+const MODBUNDLE_ERROR = Symbol.for("modbundle.error");
+
 export class ModbundleError extends Error {
   readonly code: ErrorCode;
+  readonly [MODBUNDLE_ERROR] = true;
 
   constructor(code: ErrorCode, message: string) {
     super(message);
     this.name = "ModbundleError";
     this.code = code;
+  }
+
+  // Each command is bundled into its own file with its own copy of this class; the brand makes
+  // `instanceof` hold across those copies.
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[MODBUNDLE_ERROR] === true;
   }
 }
 

@@ -19,7 +19,8 @@ import { ModbundleError } from "../errors";
  *  16  8  byte offset of the index data in the file
  *  24  8  length of the index data
  *  32  8  length of the whole archive, trailer and padding included
- *  40 32  SHA-256 of the index data
+ *  40  4  CRC-32 (zlib's) of the index's head and section table (each section has its own)
+ *  44 28  reserved (0)
  */
 export const FORMAT_VERSION = 1;
 export const HEADER_MAGIC = "MODBUNDL";
@@ -35,7 +36,7 @@ export interface BundleHeader {
   readonly indexOffset: number;
   readonly indexLength: number;
   readonly archiveLength: number;
-  readonly indexSha256: Buffer;
+  readonly indexCrc32: number;
 }
 
 function u64(buffer: Buffer, at: number, what: string, where: string): number {
@@ -53,7 +54,7 @@ export function encodeHeader(header: Omit<BundleHeader, "version">): Buffer {
   out.writeBigUInt64LE(BigInt(header.indexOffset), 16);
   out.writeBigUInt64LE(BigInt(header.indexLength), 24);
   out.writeBigUInt64LE(BigInt(header.archiveLength), 32);
-  header.indexSha256.copy(out, 40);
+  out.writeUInt32LE(header.indexCrc32, 40);
   return out;
 }
 
@@ -77,6 +78,6 @@ export function decodeHeader(data: Buffer, where: string): BundleHeader {
     indexOffset: u64(data, 16, "index offset", where),
     indexLength: u64(data, 24, "index length", where),
     archiveLength: u64(data, 32, "archive length", where),
-    indexSha256: Buffer.from(data.subarray(40, 72)),
+    indexCrc32: data.readUInt32LE(40),
   };
 }

@@ -1,4 +1,5 @@
 import { endianness } from "node:os";
+import { crc32 } from "node:zlib";
 import { ModbundleError } from "../errors";
 import { CompressionKind, compressionCode, compressionFromCode } from "../compress/kind";
 import { IndexAlias, ModuleIndex } from "../index/types";
@@ -7,10 +8,12 @@ import { IndexAlias, ModuleIndex } from "../index/types";
  * The binary index stored in ".modbundle/index", and its one reader.
  *
  * Layout (little-endian u32 throughout): a 16-byte head ("MBIX", version, section count, 0), a
- * section table of (id, offset, length) triples, then the sections, each 4-byte aligned. Strings
- * live once in STRINGS and are referenced as (offset, length) pairs of latin1 bytes.
+ * section table of (id, offset, length, CRC-32) entries, then the sections, each 4-byte aligned.
+ * Strings live in four pools (core, alias, builtin, symbol), so that a command reads only the
+ * pools of the tables it uses; a string is referenced as an (offset, length) pair of latin1
+ * bytes into its table's pool.
  *
- *   STRINGS          string bytes
+ *   CORE_STRINGS     module names, paths, softdep/weakdep values, devnames, kernel version
  *   META             kernel version (string ref)
  *   MEMBERS          per stored file: path, data offset (lo, hi), size, compression, SHA-256 (56 bytes)
  *   MODULES          per module in depmod order: name, member, deps (start, count in U32S),
@@ -18,27 +21,41 @@ import { IndexAlias, ModuleIndex } from "../index/types";
  *   MODULES_BY_NAME  module numbers sorted by name bytes (binary search)
  *   U32S             dependency lists
  *   STRING_LISTS     string refs of softdep/weakdep values
- *   ALIASES, BUILTIN_ALIASES: an alias table each (four sections):
+ *   ALIASES, BUILTIN_ALIASES: an alias table each (four sections, strings in ALIAS_STRINGS and
+ *   BUILTIN_STRINGS):
  *     records        per alias in depmod order: pattern, lookup key (normalised; length
  *                    0xffffffff when invalid), target name, module number (0xffffffff for builtin)
  *     sorted         alias numbers grouped by the key's literal prefix (the text before the first
  *                    '*', '?' or '['), depmod order within a group
- *     groups         per distinct prefix: prefix string ref, first position in sorted, count
+ *     groups         per distinct prefix: prefix string ref (the start of a key), first position
+ *                    in sorted, count
  *     hash           open-addressing table (power-of-two size) of group number + 1, keyed by
  *                    FNV-1a of the prefix; a lookup hashes every prefix of the query, extending
  *                    the hash one byte at a time, so it costs one probe per query byte
- *   SYMBOLS          (name, module) sorted by name bytes
- *   BUILTIN          builtin module names sorted by bytes
+ *   SYMBOLS          (name, module) sorted by name bytes (strings in SYMBOL_STRINGS)
+ *   BUILTIN          builtin module names sorted by bytes (strings in BUILTIN_STRINGS)
  *   DEVNAMES         module, devname, type ('c' or 'b'), major, minor
  *
- * The reader validates every reference once when it opens the index, so that lookups can index
- * the tables without further checks and a hostile index cannot send a read out of bounds.
+ * The reader reads the head and section table when it opens the index and each section the first
+ * time it is used, checking its CRC-32; every reference is checked when it is read, so that
+ * opening costs almost nothing and a hostile index cannot send a read out of bounds. validate()
+ * checks everything at once (for verify).
  */
 export const INDEX_MAGIC = "MBIX";
 export const INDEX_VERSION = 1;
+/** Bytes a reader fetches to get the head and the section table in one read. */
+export const INDEX_DIRECTORY_MAX = 16 + 64 * 16;
+const ENTRY_SIZE = 16;
+
+/** The length of the head and section table at the start of `index`, or undefined if it does not fit. */
+export function indexDirectoryLength(index: Buffer): number | undefined {
+  if (index.length < 16) return undefined;
+  const length = 16 + index.readUInt32LE(8) * ENTRY_SIZE;
+  return length <= index.length && length <= INDEX_DIRECTORY_MAX ? length : undefined;
+}
 
 enum Section {
-  Strings = 1,
+  CoreStrings = 1,
   Meta,
   Members,
   Modules,
@@ -56,6 +73,9 @@ enum Section {
   Symbols,
   Builtin,
   Devnames,
+  AliasStrings,
+  BuiltinStrings,
+  SymbolStrings,
 }
 
 const MEMBER_WORDS = 14;
@@ -154,7 +174,9 @@ function encodeAliasTable(pool: StringPool, aliases: readonly IndexAlias[]): [Bu
   const hash = new Array<number>(tableSize).fill(0);
   prefixes.forEach((prefix, g) => {
     const members = byPrefix.get(prefix) as number[];
-    groups.push(...pool.ref(prefix), sorted.length, members.length);
+    // The prefix is the start of its first alias's key: point into that string, store nothing new.
+    const [keyOffset] = pool.ref(aliases[members[0]].key as string);
+    groups.push(keyOffset, Buffer.byteLength(prefix, "latin1"), sorted.length, members.length);
     sorted.push(...members);
     const bytes = Buffer.from(prefix, "latin1");
     let slot = fnv(bytes, 0, bytes.length) & (tableSize - 1);
@@ -167,6 +189,9 @@ function encodeAliasTable(pool: StringPool, aliases: readonly IndexAlias[]): [Bu
 export function encodeIndex(content: IndexContent): Buffer {
   const { index, members } = content;
   const pool = new StringPool();
+  const aliasPool = new StringPool();
+  const builtinPool = new StringPool();
+  const symbolPool = new StringPool();
   const memberByPath = new Map(members.map((m, i) => [m.path, i]));
 
   const meta = words([...pool.ref(index.kernelVersion)]);
@@ -200,12 +225,12 @@ export function encodeIndex(content: IndexContent): Buffer {
   }
   const byName = index.modules.map((_, i) => i).sort((a, b) => byteCompare(index.modules[a].name, index.modules[b].name));
 
-  const aliasTable = encodeAliasTable(pool, index.aliases);
-  const builtinAliasTable = encodeAliasTable(pool, index.builtinAliases);
+  const aliasTable = encodeAliasTable(aliasPool, index.aliases);
+  const builtinAliasTable = encodeAliasTable(builtinPool, index.builtinAliases);
   const symbols: number[] = [];
-  for (const symbol of [...index.symbols].sort((a, b) => byteCompare(a.name, b.name))) symbols.push(...pool.ref(symbol.name), symbol.module);
+  for (const symbol of [...index.symbols].sort((a, b) => byteCompare(a.name, b.name))) symbols.push(...symbolPool.ref(symbol.name), symbol.module);
   const builtin: number[] = [];
-  for (const name of [...index.builtin].sort(byteCompare)) builtin.push(...pool.ref(name));
+  for (const name of [...index.builtin].sort(byteCompare)) builtin.push(...builtinPool.ref(name));
   const devnames: number[] = [];
   for (const d of index.devnames) devnames.push(d.module, ...pool.ref(d.devname), d.type.charCodeAt(0), d.major, d.minor);
 
@@ -228,18 +253,21 @@ export function encodeIndex(content: IndexContent): Buffer {
     [Section.Builtin, words(builtin)],
     [Section.Devnames, words(devnames)],
   ];
-  sections.unshift([Section.Strings, pool.bytes()]);
+  sections.unshift([Section.CoreStrings, pool.bytes()]);
+  sections.push([Section.AliasStrings, aliasPool.bytes()], [Section.BuiltinStrings, builtinPool.bytes()], [Section.SymbolStrings, symbolPool.bytes()]);
 
-  const head = Buffer.alloc(16 + sections.length * 12);
+  const head = Buffer.alloc(16 + sections.length * ENTRY_SIZE);
   head.write(INDEX_MAGIC, 0, "latin1");
   head.writeUInt32LE(INDEX_VERSION, 4);
   head.writeUInt32LE(sections.length, 8);
   const chunks: Buffer[] = [head];
   let offset = head.length;
   sections.forEach(([id, data], i) => {
-    head.writeUInt32LE(id, 16 + i * 12);
-    head.writeUInt32LE(offset, 20 + i * 12);
-    head.writeUInt32LE(data.length, 24 + i * 12);
+    const at = 16 + i * ENTRY_SIZE;
+    head.writeUInt32LE(id, at);
+    head.writeUInt32LE(offset, at + 4);
+    head.writeUInt32LE(data.length, at + 8);
+    head.writeUInt32LE(crc32(data), at + 12);
     const padded = data.length + ((4 - (data.length % 4)) % 4);
     chunks.push(data, Buffer.alloc(padded - data.length));
     offset += padded;
@@ -254,192 +282,259 @@ export interface MemberInfo extends MemberRecord {
   readonly index: number;
 }
 
+/** Where the reader gets section bytes: `read(offset, length)` relative to the index start. */
+export interface IndexSource {
+  readonly length: number;
+  read(offset: number, length: number): Buffer;
+}
+
+/** An index held whole in memory (tests, and directories read into an index). */
+export function bufferIndexSource(data: Buffer): IndexSource {
+  return { length: data.length, read: (offset, length) => data.subarray(offset, offset + length) };
+}
+
 interface AliasTable {
+  readonly strings: Buffer;
   readonly records: Uint32Array;
   readonly sorted: Uint32Array;
   readonly groups: Uint32Array;
   readonly hash: Uint32Array;
 }
 
+interface Entry {
+  readonly offset: number;
+  readonly length: number;
+  readonly crc: number;
+}
+
+const RECORD_WORDS: Partial<Record<Section, number>> = {
+  [Section.Meta]: 2,
+  [Section.Modules]: MODULE_WORDS,
+  [Section.ModulesByName]: 1,
+  [Section.U32s]: 1,
+  [Section.StringLists]: 2,
+  [Section.Aliases]: ALIAS_WORDS,
+  [Section.AliasesSorted]: 1,
+  [Section.AliasGroups]: GROUP_WORDS,
+  [Section.AliasHash]: 1,
+  [Section.BuiltinAliases]: ALIAS_WORDS,
+  [Section.BuiltinAliasesSorted]: 1,
+  [Section.BuiltinAliasGroups]: GROUP_WORDS,
+  [Section.BuiltinAliasHash]: 1,
+  [Section.Symbols]: 3,
+  [Section.Builtin]: 2,
+  [Section.Devnames]: DEVNAME_WORDS,
+};
+
 export class BundleIndex {
-  readonly kernelVersion: string;
-  readonly moduleCount: number;
-  readonly memberCount: number;
-  private readonly strings: Buffer;
-  private readonly members: Buffer;
-  private readonly modules: Uint32Array;
-  private readonly modulesByName: Uint32Array;
-  private readonly u32s: Uint32Array;
-  private readonly stringLists: Uint32Array;
-  private readonly aliases: AliasTable;
-  private readonly builtinAliases: AliasTable;
-  private readonly symbols: Uint32Array;
-  private readonly builtin: Uint32Array;
-  private readonly devnames: Uint32Array;
+  private readonly entries = new Map<Section, Entry>();
+  private readonly loaded = new Map<Section, Buffer>();
+  private aliasTables: [AliasTable?, AliasTable?] = [];
 
   constructor(
-    data: Buffer,
+    private readonly source: IndexSource,
+    /** The head and section table: the first min(INDEX_DIRECTORY_MAX, length) bytes. */
+    directory: Buffer,
     private readonly where: string,
   ) {
-    if (data.length < 16 || data.toString("latin1", 0, 4) !== INDEX_MAGIC) throw this.corrupt("bad index magic");
-    const version = data.readUInt32LE(4);
+    if (directory.length < 16 || directory.toString("latin1", 0, 4) !== INDEX_MAGIC) throw this.corrupt("bad index magic");
+    const version = directory.readUInt32LE(4);
     if (version !== INDEX_VERSION) throw this.corrupt(`unsupported index version ${version}`);
-    const count = data.readUInt32LE(8);
-    if (count > 64 || 16 + count * 12 > data.length) throw this.corrupt(`section table of ${count} entries does not fit`);
-    // Copy to an aligned buffer so that the u32 tables can be viewed in place.
-    const aligned = Buffer.alloc(data.length);
-    data.copy(aligned);
-    const found = new Map<number, Buffer>();
+    const count = directory.readUInt32LE(8);
+    if (count > 64 || 16 + count * ENTRY_SIZE > directory.length) throw this.corrupt(`section table of ${count} entries does not fit`);
     for (let i = 0; i < count; i++) {
-      const id = aligned.readUInt32LE(16 + i * 12);
-      const offset = aligned.readUInt32LE(20 + i * 12);
-      const length = aligned.readUInt32LE(24 + i * 12);
-      if (offset % 4 !== 0 || offset > aligned.length || length > aligned.length - offset) {
-        throw this.corrupt(`section ${id} at ${offset}+${length} lies outside the index (${aligned.length} bytes)`);
+      const at = 16 + i * ENTRY_SIZE;
+      const id = directory.readUInt32LE(at) as Section;
+      const offset = directory.readUInt32LE(at + 4);
+      const length = directory.readUInt32LE(at + 8);
+      if (offset % 4 !== 0 || offset > source.length || length > source.length - offset) {
+        throw this.corrupt(`section ${id} at ${offset}+${length} lies outside the index (${source.length} bytes)`);
       }
-      const section = aligned.subarray(offset, offset + length);
-      // The u32 tables are viewed in host order; the file is little-endian.
-      if (HOST_BIG_ENDIAN && id !== Section.Strings && id !== Section.Members && length % 4 === 0) section.swap32();
-      found.set(id, section);
+      this.entries.set(id, { offset, length, crc: directory.readUInt32LE(at + 12) });
     }
-    const bytes = (id: Section): Buffer => {
-      const section = found.get(id);
-      if (!section) throw this.corrupt(`section ${Section[id]} is missing`);
-      return section;
-    };
-    const table = (id: Section, recordWords: number): Uint32Array => {
-      const section = bytes(id);
-      if (section.length % (recordWords * 4) !== 0) throw this.corrupt(`section ${Section[id]} has a partial record`);
-      return new Uint32Array(section.buffer, section.byteOffset, section.length / 4);
-    };
-    this.strings = bytes(Section.Strings);
-    const meta = table(Section.Meta, 2);
-    this.members = bytes(Section.Members);
-    if (this.members.length % (MEMBER_WORDS * 4) !== 0) throw this.corrupt("section Members has a partial record");
-    this.memberCount = this.members.length / (MEMBER_WORDS * 4);
-    this.modules = table(Section.Modules, MODULE_WORDS);
-    this.moduleCount = this.modules.length / MODULE_WORDS;
-    this.modulesByName = table(Section.ModulesByName, 1);
-    this.u32s = table(Section.U32s, 1);
-    this.stringLists = table(Section.StringLists, 2);
-    this.aliases = {
-      records: table(Section.Aliases, ALIAS_WORDS),
-      sorted: table(Section.AliasesSorted, 1),
-      groups: table(Section.AliasGroups, GROUP_WORDS),
-      hash: table(Section.AliasHash, 1),
-    };
-    this.builtinAliases = {
-      records: table(Section.BuiltinAliases, ALIAS_WORDS),
-      sorted: table(Section.BuiltinAliasesSorted, 1),
-      groups: table(Section.BuiltinAliasGroups, GROUP_WORDS),
-      hash: table(Section.BuiltinAliasHash, 1),
-    };
-    this.symbols = table(Section.Symbols, 3);
-    this.builtin = table(Section.Builtin, 2);
-    this.devnames = table(Section.Devnames, DEVNAME_WORDS);
+  }
+
+  get kernelVersion(): string {
+    const meta = this.table(Section.Meta);
     if (meta.length !== 2) throw this.corrupt("section Meta has the wrong size");
-    this.validate(meta);
-    this.kernelVersion = this.string(meta[0], meta[1]);
+    return this.string(this.coreStrings, meta[0], meta[1]);
+  }
+
+  /** Opens an index held whole in a buffer. */
+  static fromBuffer(data: Buffer, where: string): BundleIndex {
+    return new BundleIndex(bufferIndexSource(data), data.subarray(0, INDEX_DIRECTORY_MAX), where);
   }
 
   private corrupt(reason: string): ModbundleError {
     return new ModbundleError("EBUNDLE", `${this.where}: corrupt index: ${reason}`);
   }
 
-  private validate(meta: Uint32Array): void {
-    const strLimit = this.strings.length;
-    const checkString = (off: number, len: number, what: string): void => {
-      if (off > strLimit || len > strLimit - off) throw this.corrupt(`${what} string ${off}+${len} lies outside the string table`);
-    };
-    const checkBelow = (value: number, limit: number, what: string): void => {
-      if (value >= limit) throw this.corrupt(`${what} ${value} is out of range (< ${limit})`);
-    };
-    const checkSpan = (start: number, count: number, limit: number, what: string): void => {
-      if (start > limit || count > limit - start) throw this.corrupt(`${what} ${start}+${count} is out of range (${limit})`);
-    };
-    checkString(meta[0], meta[1], "kernel version");
-    const m = this.members;
-    for (let i = 0; i < this.memberCount; i++) {
-      const at = i * MEMBER_WORDS * 4;
-      checkString(m.readUInt32LE(at), m.readUInt32LE(at + 4), `member ${i} path`);
-      if (m.readUInt32LE(at + 12) > 0x1fffff) throw this.corrupt(`member ${i} offset is out of range`);
-      if (compressionFromCode(m.readUInt32LE(at + 20)) === undefined) throw this.corrupt(`member ${i} has unknown compression ${m.readUInt32LE(at + 20)}`);
+  /** A section's bytes, read and CRC-checked the first time. */
+  private section(id: Section): Buffer {
+    let data = this.loaded.get(id);
+    if (data) return data;
+    const entry = this.entries.get(id);
+    if (!entry) throw this.corrupt(`section ${Section[id]} is missing`);
+    data = this.source.read(entry.offset, entry.length);
+    if (crc32(data) !== entry.crc) {
+      throw new ModbundleError("ECHECKSUM", `${this.where}: index checksum mismatch in section ${Section[id]} (corrupt index)`);
     }
-    const mods = this.modules;
-    for (let i = 0; i < this.moduleCount; i++) {
-      const w = i * MODULE_WORDS;
-      checkString(mods[w], mods[w + 1], `module ${i} name`);
-      checkBelow(mods[w + 2], this.memberCount, `module ${i} member`);
-      checkSpan(mods[w + 3], mods[w + 4], this.u32s.length, `module ${i} dependency list`);
-      checkSpan(mods[w + 5], mods[w + 6], this.stringLists.length / 2, `module ${i} softdep list`);
-      checkSpan(mods[w + 7], mods[w + 8], this.stringLists.length / 2, `module ${i} weakdep list`);
-    }
-    if (this.modulesByName.length !== this.moduleCount) throw this.corrupt("name table and module table differ in size");
-    for (const v of this.modulesByName) checkBelow(v, this.moduleCount, "module number");
-    for (const v of this.u32s) checkBelow(v, this.moduleCount, "dependency");
-    for (let i = 0; i < this.stringLists.length; i += 2) checkString(this.stringLists[i], this.stringLists[i + 1], "softdep/weakdep");
-    for (const t of [this.aliases, this.builtinAliases]) {
-      const aliasCount = t.records.length / ALIAS_WORDS;
-      for (let i = 0; i < aliasCount; i++) {
-        const w = i * ALIAS_WORDS;
-        checkString(t.records[w], t.records[w + 1], "alias pattern");
-        if (t.records[w + 3] !== NONE) checkString(t.records[w + 2], t.records[w + 3], "alias key");
-        checkString(t.records[w + 4], t.records[w + 5], "alias target");
-        if (t.records[w + 6] !== NONE) checkBelow(t.records[w + 6], this.moduleCount, "alias module");
+    const words = RECORD_WORDS[id];
+    if (words !== undefined) {
+      if (data.length % (words * 4) !== 0) throw this.corrupt(`section ${Section[id]} has a partial record`);
+      // The u32 tables are viewed in place, in host order: copy when misaligned or big-endian.
+      if (data.byteOffset % 4 !== 0 || HOST_BIG_ENDIAN) {
+        const copy = Buffer.alloc(data.length);
+        data.copy(copy);
+        if (HOST_BIG_ENDIAN) copy.swap32();
+        data = copy;
       }
-      for (const v of t.sorted) checkBelow(v, aliasCount, "alias number");
-      const groupCount = t.groups.length / GROUP_WORDS;
-      for (let g = 0; g < groupCount; g++) {
-        const w = g * GROUP_WORDS;
-        checkString(t.groups[w], t.groups[w + 1], "alias prefix");
-        checkSpan(t.groups[w + 2], t.groups[w + 3], t.sorted.length, "alias group");
-      }
-      if (t.hash.length === 0 || (t.hash.length & (t.hash.length - 1)) !== 0 || t.hash.length < groupCount) {
-        throw this.corrupt("alias hash table size is not a power of two above the group count");
-      }
-      for (const v of t.hash) if (v !== 0) checkBelow(v - 1, groupCount, "alias group number");
     }
-    for (let i = 0; i < this.symbols.length; i += 3) {
-      checkString(this.symbols[i], this.symbols[i + 1], "symbol");
-      checkBelow(this.symbols[i + 2], this.moduleCount, "symbol owner");
-    }
-    for (let i = 0; i < this.builtin.length; i += 2) checkString(this.builtin[i], this.builtin[i + 1], "builtin name");
-    for (let i = 0; i < this.devnames.length; i += DEVNAME_WORDS) {
-      checkBelow(this.devnames[i], this.moduleCount, "devname module");
-      checkString(this.devnames[i + 1], this.devnames[i + 2], "devname");
-      const type = this.devnames[i + 3];
-      if (type !== 0x63 && type !== 0x62) throw this.corrupt(`devname type ${type} is neither 'c' nor 'b'`);
-    }
+    this.loaded.set(id, data);
+    return data;
   }
 
-  private string(off: number, len: number): string {
-    return this.strings.toString("latin1", off, off + len);
+  private readonly views = new Map<Section, Uint32Array>();
+
+  private table(id: Section): Uint32Array {
+    let view = this.views.get(id);
+    if (!view) {
+      const data = this.section(id);
+      view = new Uint32Array(data.buffer, data.byteOffset, data.length / 4);
+      this.views.set(id, view);
+    }
+    return view;
+  }
+
+  private get coreStrings(): Buffer {
+    return this.section(Section.CoreStrings);
+  }
+
+  private get members(): Buffer {
+    const data = this.section(Section.Members);
+    if (data.length % (MEMBER_WORDS * 4) !== 0) throw this.corrupt("section Members has a partial record");
+    return data;
+  }
+
+  get memberCount(): number {
+    return this.members.length / (MEMBER_WORDS * 4);
+  }
+
+  private get modules(): Uint32Array {
+    return this.table(Section.Modules);
+  }
+
+  get moduleCount(): number {
+    return this.modules.length / MODULE_WORDS;
+  }
+
+  private aliasTable(builtin: boolean): AliasTable {
+    const slot = builtin ? 1 : 0;
+    let table = this.aliasTables[slot];
+    if (!table) {
+      table = builtin
+        ? {
+            strings: this.section(Section.BuiltinStrings),
+            records: this.table(Section.BuiltinAliases),
+            sorted: this.table(Section.BuiltinAliasesSorted),
+            groups: this.table(Section.BuiltinAliasGroups),
+            hash: this.table(Section.BuiltinAliasHash),
+          }
+        : {
+            strings: this.section(Section.AliasStrings),
+            records: this.table(Section.Aliases),
+            sorted: this.table(Section.AliasesSorted),
+            groups: this.table(Section.AliasGroups),
+            hash: this.table(Section.AliasHash),
+          };
+      if (table.hash.length === 0 || (table.hash.length & (table.hash.length - 1)) !== 0) {
+        throw this.corrupt("alias hash table size is not a power of two");
+      }
+      this.aliasTables[slot] = table;
+    }
+    return table;
+  }
+
+  // Checked access
+
+  private string(pool: Buffer, off: number, len: number): string {
+    if (off > pool.length || len > pool.length - off) throw this.corrupt(`string ${off}+${len} lies outside the string table`);
+    return pool.toString("latin1", off, off + len);
   }
 
   /** Compares `key` with a pooled string, as Buffer.compare would order them. */
-  private compareTo(key: Buffer, off: number, len: number): number {
-    return key.compare(this.strings, off, off + len);
+  private compareTo(key: Buffer, pool: Buffer, off: number, len: number): number {
+    if (off > pool.length || len > pool.length - off) throw this.corrupt(`string ${off}+${len} lies outside the string table`);
+    return key.compare(pool, off, off + len);
+  }
+
+  private below(value: number, limit: number, what: string): number {
+    if (!(value < limit)) throw this.corrupt(`${what} ${value} is out of range (< ${limit})`);
+    return value;
+  }
+
+  private span(start: number, count: number, limit: number, what: string): void {
+    if (start > limit || count > limit - start) throw this.corrupt(`${what} ${start}+${count} is out of range (${limit})`);
+  }
+
+  /**
+   * Checks every reference in the index at once (verify does this). Lookups do not need it: each
+   * accessor checks what it reads.
+   */
+  validate(): void {
+    for (const id of this.entries.keys()) this.section(id);
+    for (let i = 0; i < this.memberCount; i++) this.member(i);
+    for (let i = 0; i < this.moduleCount; i++) {
+      this.moduleName(i);
+      this.moduleMember(i);
+      this.moduleDeps(i);
+      this.moduleSoftdeps(i);
+      this.moduleWeakdeps(i);
+    }
+    const byName = this.table(Section.ModulesByName);
+    if (byName.length !== this.moduleCount) throw this.corrupt("name table and module table differ in size");
+    for (const m of byName) this.below(m, this.moduleCount, "module number");
+    for (const builtin of [false, true]) {
+      const t = this.aliasTable(builtin);
+      const aliasCount = t.records.length / ALIAS_WORDS;
+      for (let i = 0; i < aliasCount; i++) this.alias(builtin, i);
+      for (const v of t.sorted) this.below(v, aliasCount, "alias number");
+      const groupCount = t.groups.length / GROUP_WORDS;
+      for (let g = 0; g < groupCount; g++) {
+        const w = g * GROUP_WORDS;
+        this.string(t.strings, t.groups[w], t.groups[w + 1]);
+        this.span(t.groups[w + 2], t.groups[w + 3], t.sorted.length, "alias group");
+      }
+      if (t.hash.length < groupCount) throw this.corrupt("alias hash table is smaller than its group count");
+      for (const v of t.hash) if (v !== 0) this.below(v - 1, groupCount, "alias group number");
+    }
+    this.toModuleIndex();
   }
 
   // Members
 
   member(i: number): MemberInfo {
+    this.below(i, this.memberCount, "member");
     const at = i * MEMBER_WORDS * 4;
     const m = this.members;
+    const code = m.readUInt32LE(at + 20);
+    const compression = compressionFromCode(code);
+    if (compression === undefined) throw this.corrupt(`member ${i} has unknown compression ${code}`);
     return {
       index: i,
-      path: this.string(m.readUInt32LE(at), m.readUInt32LE(at + 4)),
-      offset: m.readUInt32LE(at + 12) * 0x100000000 + m.readUInt32LE(at + 8),
+      path: this.string(this.coreStrings, m.readUInt32LE(at), m.readUInt32LE(at + 4)),
+      offset: this.below(m.readUInt32LE(at + 12), 0x200000, `member ${i} offset high word`) * 0x100000000 + m.readUInt32LE(at + 8),
       size: m.readUInt32LE(at + 16),
-      compression: compressionFromCode(m.readUInt32LE(at + 20)) as CompressionKind,
+      compression,
       sha256: m.subarray(at + 24, at + 56),
     };
   }
 
   findMember(path: string): MemberInfo | undefined {
+    const m = this.members;
     for (let i = 0; i < this.memberCount; i++) {
       const at = i * MEMBER_WORDS * 4;
-      if (this.string(this.members.readUInt32LE(at), this.members.readUInt32LE(at + 4)) === path) return this.member(i);
+      if (this.string(this.coreStrings, m.readUInt32LE(at), m.readUInt32LE(at + 4)) === path) return this.member(i);
     }
     return undefined;
   }
@@ -447,11 +542,14 @@ export class BundleIndex {
   // Modules
 
   moduleName(i: number): string {
-    return this.string(this.modules[i * MODULE_WORDS], this.modules[i * MODULE_WORDS + 1]);
+    this.below(i, this.moduleCount, "module");
+    const modules = this.modules;
+    return this.string(this.coreStrings, modules[i * MODULE_WORDS], modules[i * MODULE_WORDS + 1]);
   }
 
   moduleMember(i: number): MemberInfo {
-    return this.member(this.modules[i * MODULE_WORDS + 2]);
+    this.below(i, this.moduleCount, "module");
+    return this.member(this.below(this.modules[i * MODULE_WORDS + 2], this.memberCount, `module ${i} member`));
   }
 
   modulePath(i: number): string {
@@ -460,35 +558,61 @@ export class BundleIndex {
 
   /** modules.dep order: users before providers (the last is loaded first). */
   moduleDeps(i: number): number[] {
+    this.below(i, this.moduleCount, "module");
     const w = i * MODULE_WORDS;
-    return Array.from(this.u32s.subarray(this.modules[w + 3], this.modules[w + 3] + this.modules[w + 4]));
+    const modules = this.modules;
+    const u32s = this.table(Section.U32s);
+    this.span(modules[w + 3], modules[w + 4], u32s.length, `module ${i} dependency list`);
+    const deps = Array.from(u32s.subarray(modules[w + 3], modules[w + 3] + modules[w + 4]));
+    for (const d of deps) this.below(d, this.moduleCount, "dependency");
+    return deps;
   }
 
   private stringList(start: number, count: number): string[] {
+    const lists = this.table(Section.StringLists);
+    this.span(start, count, lists.length / 2, "softdep/weakdep list");
     const out: string[] = [];
-    for (let k = start; k < start + count; k++) out.push(this.string(this.stringLists[k * 2], this.stringLists[k * 2 + 1]));
+    for (let k = start; k < start + count; k++) out.push(this.string(this.coreStrings, lists[k * 2], lists[k * 2 + 1]));
     return out;
   }
 
   moduleSoftdeps(i: number): string[] {
+    this.below(i, this.moduleCount, "module");
     const w = i * MODULE_WORDS;
     return this.stringList(this.modules[w + 5], this.modules[w + 6]);
   }
 
   moduleWeakdeps(i: number): string[] {
+    this.below(i, this.moduleCount, "module");
     const w = i * MODULE_WORDS;
     return this.stringList(this.modules[w + 7], this.modules[w + 8]);
+  }
+
+  /** Every module's softdep= (or weakdep=) values, visiting only the modules that have some. */
+  forEachModuleDep(kind: "softdep" | "weakdep", visit: (module: string, value: string) => void): void {
+    const at = kind === "softdep" ? 5 : 7;
+    const modules = this.modules;
+    const count = this.moduleCount;
+    for (let i = 0; i < count; i++) {
+      const w = i * MODULE_WORDS;
+      if (modules[w + at + 1] === 0) continue;
+      const name = this.moduleName(i);
+      for (const value of this.stringList(modules[w + at], modules[w + at + 1])) visit(name, value);
+    }
   }
 
   /** The module with this (normalised) name, or -1. */
   findModule(name: string): number {
     const key = Buffer.from(name, "latin1");
+    const byName = this.table(Section.ModulesByName);
+    const modules = this.modules;
+    const strings = this.coreStrings;
     let lo = 0;
-    let hi = this.moduleCount;
+    let hi = Math.min(byName.length, this.moduleCount);
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      const m = this.modulesByName[mid];
-      const c = this.compareTo(key, this.modules[m * MODULE_WORDS], this.modules[m * MODULE_WORDS + 1]);
+      const m = this.below(byName[mid], this.moduleCount, "module number");
+      const c = this.compareTo(key, strings, modules[m * MODULE_WORDS], modules[m * MODULE_WORDS + 1]);
       if (c === 0) return m;
       if (c > 0) lo = mid + 1;
       else hi = mid;
@@ -501,12 +625,14 @@ export class BundleIndex {
   /** The module exporting this symbol, or -1. */
   findSymbol(name: string): number {
     const key = Buffer.from(name, "latin1");
+    const symbols = this.table(Section.Symbols);
+    const strings = this.section(Section.SymbolStrings);
     let lo = 0;
-    let hi = this.symbols.length / 3;
+    let hi = symbols.length / 3;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      const c = this.compareTo(key, this.symbols[mid * 3], this.symbols[mid * 3 + 1]);
-      if (c === 0) return this.symbols[mid * 3 + 2];
+      const c = this.compareTo(key, strings, symbols[mid * 3], symbols[mid * 3 + 1]);
+      if (c === 0) return this.below(symbols[mid * 3 + 2], this.moduleCount, "symbol owner");
       if (c > 0) lo = mid + 1;
       else hi = mid;
     }
@@ -515,11 +641,13 @@ export class BundleIndex {
 
   isBuiltin(name: string): boolean {
     const key = Buffer.from(name, "latin1");
+    const builtin = this.table(Section.Builtin);
+    const strings = this.section(Section.BuiltinStrings);
     let lo = 0;
-    let hi = this.builtin.length / 2;
+    let hi = builtin.length / 2;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      const c = this.compareTo(key, this.builtin[mid * 2], this.builtin[mid * 2 + 1]);
+      const c = this.compareTo(key, strings, builtin[mid * 2], builtin[mid * 2 + 1]);
       if (c === 0) return true;
       if (c > 0) lo = mid + 1;
       else hi = mid;
@@ -535,20 +663,23 @@ export class BundleIndex {
    * caller decides the match (fnmatch on the key).
    */
   forEachAliasCandidate(builtin: boolean, query: string, visit: (alias: number, key: string) => void): void {
-    const t = builtin ? this.builtinAliases : this.aliases;
+    const t = this.aliasTable(builtin);
     const q = Buffer.from(query, "latin1");
     const mask = t.hash.length - 1;
+    const groupCount = t.groups.length / GROUP_WORDS;
+    const aliasCount = t.records.length / ALIAS_WORDS;
     let hash = FNV_OFFSET;
     for (let length = 0; length <= q.length; length++) {
       if (length > 0) hash = fnvStep(hash, q[length - 1]);
-      for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
+      for (let slot = hash & mask, probes = 0; probes <= mask; slot = (slot + 1) & mask, probes++) {
         const entry = t.hash[slot];
         if (entry === 0) break;
-        const w = (entry - 1) * GROUP_WORDS;
-        if (t.groups[w + 1] !== length || this.compareTo(q.subarray(0, length), t.groups[w], length) !== 0) continue;
+        const w = this.below(entry - 1, groupCount, "alias group number") * GROUP_WORDS;
+        if (t.groups[w + 1] !== length || this.compareTo(q.subarray(0, length), t.strings, t.groups[w], length) !== 0) continue;
+        this.span(t.groups[w + 2], t.groups[w + 3], t.sorted.length, "alias group");
         for (let k = t.groups[w + 2]; k < t.groups[w + 2] + t.groups[w + 3]; k++) {
-          const a = t.sorted[k];
-          visit(a, this.string(t.records[a * ALIAS_WORDS + 2], t.records[a * ALIAS_WORDS + 3]));
+          const a = this.below(t.sorted[k], aliasCount, "alias number");
+          visit(a, this.string(t.strings, t.records[a * ALIAS_WORDS + 2], t.records[a * ALIAS_WORDS + 3]));
         }
         break;
       }
@@ -556,17 +687,19 @@ export class BundleIndex {
   }
 
   aliasCount(builtin: boolean): number {
-    return (builtin ? this.builtinAliases : this.aliases).records.length / ALIAS_WORDS;
+    return this.aliasTable(builtin).records.length / ALIAS_WORDS;
   }
 
   alias(builtin: boolean, i: number): IndexAlias {
-    const r = (builtin ? this.builtinAliases : this.aliases).records;
+    const t = this.aliasTable(builtin);
+    const r = t.records;
+    this.below(i, r.length / ALIAS_WORDS, "alias number");
     const w = i * ALIAS_WORDS;
     return {
-      pattern: this.string(r[w], r[w + 1]),
-      key: r[w + 3] === NONE ? undefined : this.string(r[w + 2], r[w + 3]),
-      target: this.string(r[w + 4], r[w + 5]),
-      module: r[w + 6] === NONE ? -1 : r[w + 6],
+      pattern: this.string(t.strings, r[w], r[w + 1]),
+      key: r[w + 3] === NONE ? undefined : this.string(t.strings, r[w + 2], r[w + 3]),
+      target: this.string(t.strings, r[w + 4], r[w + 5]),
+      module: r[w + 6] === NONE ? -1 : this.below(r[w + 6], this.moduleCount, "alias module"),
     };
   }
 
@@ -584,18 +717,23 @@ export class BundleIndex {
     }
     const aliasList = (builtin: boolean): IndexAlias[] =>
       Array.from({ length: this.aliasCount(builtin) }, (_, i) => this.alias(builtin, i));
+    const symbolTable = this.table(Section.Symbols);
+    const symbolStrings = this.section(Section.SymbolStrings);
     const symbols = [];
-    for (let i = 0; i < this.symbols.length; i += 3) {
-      symbols.push({ name: this.string(this.symbols[i], this.symbols[i + 1]), module: this.symbols[i + 2] });
+    for (let i = 0; i < symbolTable.length; i += 3) {
+      symbols.push({ name: this.string(symbolStrings, symbolTable[i], symbolTable[i + 1]), module: this.below(symbolTable[i + 2], this.moduleCount, "symbol owner") });
     }
+    const builtinTable = this.table(Section.Builtin);
+    const builtinStrings = this.section(Section.BuiltinStrings);
     const builtin = [];
-    for (let i = 0; i < this.builtin.length; i += 2) builtin.push(this.string(this.builtin[i], this.builtin[i + 1]));
+    for (let i = 0; i < builtinTable.length; i += 2) builtin.push(this.string(builtinStrings, builtinTable[i], builtinTable[i + 1]));
+    const d = this.table(Section.Devnames);
     const devnames = [];
-    for (let i = 0; i < this.devnames.length; i += DEVNAME_WORDS) {
-      const d = this.devnames;
+    for (let i = 0; i < d.length; i += DEVNAME_WORDS) {
+      if (d[i + 3] !== 0x63 && d[i + 3] !== 0x62) throw this.corrupt(`devname type ${d[i + 3]} is neither 'c' nor 'b'`);
       devnames.push({
-        module: d[i],
-        devname: this.string(d[i + 1], d[i + 2]),
+        module: this.below(d[i], this.moduleCount, "devname module"),
+        devname: this.string(this.coreStrings, d[i + 1], d[i + 2]),
         type: d[i + 3] === 0x63 ? ("c" as const) : ("b" as const),
         major: d[i + 4],
         minor: d[i + 5],

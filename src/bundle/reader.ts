@@ -1,9 +1,9 @@
-import { createHash } from "node:crypto";
+import { crc32 } from "node:zlib";
 import { ModbundleError } from "../errors";
 import { ByteSource, checkRange } from "../io/byte-source";
 import { CPIO_HEADER_SIZE, CpioHeader, S_IFMT, S_IFDIR, S_IFREG, decodeHeader as decodeCpioHeader, headerAndNameSize } from "./cpio";
 import { BundleHeader, FIRST_READ_SIZE, HEADER_MEMBER, HEADER_SIZE, META_DIR, decodeHeader } from "./format";
-import { BundleIndex, MemberInfo } from "./index-codec";
+import { BundleIndex, INDEX_DIRECTORY_MAX, MemberInfo, indexDirectoryLength } from "./index-codec";
 
 /**
  * Opens a bundle from any ByteSource with two reads: the first FIRST_READ_SIZE bytes (the
@@ -40,22 +40,34 @@ export class Bundle {
       throw new ModbundleError("EBUNDLE", `${where}: truncated bundle: ${source.size} bytes, the header says ${header.archiveLength}`);
     }
     checkRange(`${where}: index`, header.indexOffset, header.indexLength, header.archiveLength);
-    const indexBytes = source.readAt(header.indexOffset, header.indexLength);
-    const digest = createHash("sha256").update(indexBytes).digest();
-    if (!digest.equals(header.indexSha256)) {
+    // The second read: the index's head and section table; sections are read when first used.
+    const directory = source.readAt(header.indexOffset, Math.min(INDEX_DIRECTORY_MAX, header.indexLength));
+    const directoryLength = indexDirectoryLength(directory);
+    if (directoryLength === undefined || crc32(directory.subarray(0, directoryLength)) !== header.indexCrc32) {
       throw new ModbundleError("ECHECKSUM", `${where}: index checksum mismatch (corrupt index)`);
     }
-    const index = new BundleIndex(indexBytes, where);
-    for (let i = 0; i < index.memberCount; i++) {
-      const member = index.member(i);
-      checkRange(`${where}: member ${member.path}`, member.offset, member.size, header.indexOffset);
-    }
-    return new Bundle(source, header, index);
+    const indexSource = {
+      length: header.indexLength,
+      read: (offset: number, length: number) => source.readAt(header.indexOffset + offset, length),
+    };
+    return new Bundle(source, header, new BundleIndex(indexSource, directory, where));
   }
 
   /** The member's stored bytes, verified against the index's SHA-256. */
+  /** Every reference of the index and every member's range, checked at once (verify). */
+  validate(): void {
+    this.index.validate();
+    for (let i = 0; i < this.index.memberCount; i++) {
+      const member = this.index.member(i);
+      checkRange(`${this.source.name}: member ${member.path}`, member.offset, member.size, this.header.indexOffset);
+    }
+  }
+
   readMember(member: MemberInfo): Buffer {
+    checkRange(`${this.source.name}: member ${member.path}`, member.offset, member.size, this.header.indexOffset);
     const data = this.source.readAt(member.offset, member.size);
+    // node:crypto is loaded here, not at start-up: lookups never need it.
+    const { createHash } = process.getBuiltinModule("node:crypto");
     const digest = createHash("sha256").update(data).digest();
     if (!digest.equals(member.sha256)) {
       throw new ModbundleError("ECHECKSUM", `${this.source.name}: checksum mismatch in ${member.path}`);

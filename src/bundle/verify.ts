@@ -12,6 +12,7 @@ export interface VerifyProblem {
  */
 export function verifyBundle(bundle: Bundle): { readonly checked: number; readonly problems: VerifyProblem[] } {
   const problems: VerifyProblem[] = [];
+  bundle.validate();
   const { index } = bundle;
   for (let i = 0; i < index.memberCount; i++) {
     const member = index.member(i);

@@ -1,11 +1,12 @@
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
+import { crc32 } from "node:zlib";
 import * as path from "node:path";
 import { ModbundleError, describeSystemError } from "../errors";
 import { CompressionKind, detectCompression } from "../compress/kind";
 import { S_IFDIR, S_IFREG, encodeMemberHead, headerAndNameSize, pad4, trailerHead } from "./cpio";
 import { HEADER_MEMBER, HEADER_SIZE, INDEX_MEMBER, META_DIR, encodeHeader } from "./format";
-import { MemberRecord } from "./index-codec";
+import { MemberRecord, indexDirectoryLength } from "./index-codec";
 
 /**
  * Streams a bundle to a temporary file beside the target, one member at a time, then writes the
@@ -108,7 +109,7 @@ export class BundleWriter {
       indexOffset,
       indexLength: index.length,
       archiveLength,
-      indexSha256: createHash("sha256").update(index).digest(),
+      indexCrc32: crc32(index.subarray(0, indexDirectoryLength(index))),
     });
     const saved = this.offset;
     this.offset = this.headerDataOffset;

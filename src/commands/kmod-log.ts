@@ -1,4 +1,3 @@
-import { spawnSync } from "node:child_process";
 import { CommandIO } from "./io";
 
 /**
@@ -34,6 +33,7 @@ export class KmodLogger {
     if (priority > this.threshold) return;
     const name = NAMES[priority] ?? `LOG-${String(priority).padStart(3, "0")}`;
     if (this.useSyslog) {
+      const { spawnSync } = process.getBuiltinModule("node:child_process");
       const sent = spawnSync("logger", ["-t", this.io.prog, "-p", `daemon.${["emerg", "alert", "crit", "err", "warning", "notice", "info", "debug"][priority] ?? "info"}`, `${name}: ${message}`]);
       if (sent.status !== 0) this.io.stderr(`${this.io.prog}: ${name}: ${message}\n`);
     } else {

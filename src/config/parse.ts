@@ -28,6 +28,11 @@ export function underscores(s: string | undefined): string | undefined {
 
 /** Logical lines with the number of the physical line each ends on. */
 export function readWrappedLines(text: string): Array<{ line: string; lineNumber: number }> {
+  if (!text.includes("\\")) {
+    const lines = text.split("\n");
+    if (lines[lines.length - 1] === "") lines.pop();
+    return lines.map((line, i) => ({ line, lineNumber: i + 1 }));
+  }
   const out: Array<{ line: string; lineNumber: number }> = [];
   let current = "";
   let lineNumber = 0;

@@ -19,7 +19,7 @@ export interface DatabaseOptions {
 }
 
 function emptyDatabase(dirname: string, version: string): ModuleDatabase {
-  const index = new BundleIndex(
+  const index = BundleIndex.fromBuffer(
     encodeIndex({ index: { kernelVersion: version, modules: [], aliases: [], symbols: [], builtin: [], builtinAliases: [], devnames: [] }, members: [] }),
     dirname,
   );

@@ -80,5 +80,5 @@ export function loadDirectoryIndex(dir: string, kernelVersion: string): BundleIn
     devnames: [],
   };
   const members: MemberRecord[] = paths.map((p) => ({ path: p, offset: 0, size: 0, compression: "none", sha256: Buffer.alloc(32) }));
-  return new BundleIndex(encodeIndex({ index, members }), dir);
+  return BundleIndex.fromBuffer(encodeIndex({ index, members }), dir);
 }

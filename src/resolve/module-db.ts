@@ -117,12 +117,9 @@ export class ModuleDatabase {
    */
   readDepFile(name: "modules.softdep" | "modules.weakdep"): string | undefined {
     if (this.bundle) {
-      const field = name === "modules.softdep" ? "softdep" : "weakdep";
-      const lines = [name === "modules.softdep" ? "# Soft dependencies extracted from modules themselves.\n" : "# Weak dependencies extracted from modules themselves.\n"];
-      for (let i = 0; i < this.index.moduleCount; i++) {
-        const values = field === "softdep" ? this.index.moduleSoftdeps(i) : this.index.moduleWeakdeps(i);
-        for (const value of values) lines.push(`${field} ${this.index.moduleName(i)} ${value}\n`);
-      }
+      const kind = name === "modules.softdep" ? "softdep" : "weakdep";
+      const lines = [kind === "softdep" ? "# Soft dependencies extracted from modules themselves.\n" : "# Weak dependencies extracted from modules themselves.\n"];
+      this.index.forEachModuleDep(kind, (module, value) => lines.push(`${kind} ${module} ${value}\n`));
       return lines.join("");
     }
     try {
