@@ -30,15 +30,46 @@ function runTools(argv: readonly string[]): Promise<number> {
 }
 /* eslint-enable @typescript-eslint/no-require-imports */
 
+/**
+ * Standard output as stdio buffers it: straight through to a terminal, otherwise collected and
+ * written in large pieces (a `modprobe -a -R` of thousands of aliases is one write, not
+ * thousands). Flushed before a shell command runs and when the command ends.
+ */
+class BufferedStdout {
+  private chunks: string[] = [];
+  private size = 0;
+  private readonly direct = process.stdout.isTTY === true;
+
+  write(text: string): void {
+    if (this.direct) {
+      process.stdout.write(Buffer.from(text, "latin1"));
+      return;
+    }
+    this.chunks.push(text);
+    this.size += text.length;
+    if (this.size >= 1 << 16) this.flush();
+  }
+
+  flush(): void {
+    if (this.size === 0) return;
+    process.stdout.write(Buffer.from(this.chunks.join(""), "latin1"));
+    this.chunks = [];
+    this.size = 0;
+  }
+}
+
+const stdout = new BufferedStdout();
+
 function processIO(prog: string): CommandIO {
   let kernel: Kernel | undefined;
   return {
     prog,
     env: process.env,
-    stdout: (text) => process.stdout.write(Buffer.from(text, "latin1")),
+    stdout: (text) => stdout.write(text),
     stderr: (text) => process.stderr.write(Buffer.from(text, "latin1")),
     kernel: () => (kernel ??= createKernel(process.env)),
     system: (command, env) => {
+      stdout.flush();
       const { spawnSync } = process.getBuiltinModule("node:child_process");
       const result = spawnSync("/bin/sh", ["-c", command], { stdio: "inherit", env });
       return result.status ?? (result.signal ? 128 : 127);
@@ -77,9 +108,11 @@ export async function main(argv: readonly string[]): Promise<number> {
 
 main(process.argv).then(
   (code) => {
+    stdout.flush();
     process.exitCode = code;
   },
   () => {
+    stdout.flush();
     process.exitCode = 1;
   },
 );

@@ -294,6 +294,8 @@ export function bufferIndexSource(data: Buffer): IndexSource {
 }
 
 interface AliasTable {
+  /** The longest literal prefix of any group: longer query prefixes need no probe. */
+  readonly longestPrefix: number;
   readonly strings: Buffer;
   readonly records: Uint32Array;
   readonly sorted: Uint32Array;
@@ -432,8 +434,12 @@ export class BundleIndex {
     const slot = builtin ? 1 : 0;
     let table = this.aliasTables[slot];
     if (!table) {
+      const groups = this.table(builtin ? Section.BuiltinAliasGroups : Section.AliasGroups);
+      let longestPrefix = 0;
+      for (let w = 1; w < groups.length; w += GROUP_WORDS) if (groups[w] > longestPrefix) longestPrefix = groups[w];
       table = builtin
         ? {
+            longestPrefix,
             strings: this.section(Section.BuiltinStrings),
             records: this.table(Section.BuiltinAliases),
             sorted: this.table(Section.BuiltinAliasesSorted),
@@ -441,6 +447,7 @@ export class BundleIndex {
             hash: this.table(Section.BuiltinAliasHash),
           }
         : {
+            longestPrefix,
             strings: this.section(Section.AliasStrings),
             records: this.table(Section.Aliases),
             sorted: this.table(Section.AliasesSorted),
@@ -658,32 +665,56 @@ export class BundleIndex {
   // Aliases
 
   /**
-   * Calls `visit` with every alias whose key's literal prefix is a prefix of `query` (the only
-   * ones that can match it), in prefix-length order and depmod order within one prefix. The
-   * caller decides the match (fnmatch on the key).
+   * Calls `visit` with every group of aliases whose keys' literal prefix (the text before the
+   * first '*', '?' or '[') is a prefix of `query`: the only aliases that can match it. A group is
+   * identified by its number and holds `count` aliases, read with groupAlias().
    */
-  forEachAliasCandidate(builtin: boolean, query: string, visit: (alias: number, key: string) => void): void {
+  forEachAliasGroup(builtin: boolean, query: string, visit: (group: number, count: number) => void): void {
     const t = this.aliasTable(builtin);
     const q = Buffer.from(query, "latin1");
     const mask = t.hash.length - 1;
     const groupCount = t.groups.length / GROUP_WORDS;
-    const aliasCount = t.records.length / ALIAS_WORDS;
     let hash = FNV_OFFSET;
-    for (let length = 0; length <= q.length; length++) {
+    const longest = Math.min(q.length, t.longestPrefix);
+    for (let length = 0; length <= longest; length++) {
       if (length > 0) hash = fnvStep(hash, q[length - 1]);
       for (let slot = hash & mask, probes = 0; probes <= mask; slot = (slot + 1) & mask, probes++) {
         const entry = t.hash[slot];
         if (entry === 0) break;
-        const w = this.below(entry - 1, groupCount, "alias group number") * GROUP_WORDS;
-        if (t.groups[w + 1] !== length || this.compareTo(q.subarray(0, length), t.strings, t.groups[w], length) !== 0) continue;
+        const group = this.below(entry - 1, groupCount, "alias group number");
+        const w = group * GROUP_WORDS;
+        if (t.groups[w + 1] !== length) continue;
+        const off = t.groups[w];
+        if (off > t.strings.length || length > t.strings.length - off) throw this.corrupt(`string ${off}+${length} lies outside the string table`);
+        if (q.compare(t.strings, off, off + length, 0, length) !== 0) continue;
         this.span(t.groups[w + 2], t.groups[w + 3], t.sorted.length, "alias group");
-        for (let k = t.groups[w + 2]; k < t.groups[w + 2] + t.groups[w + 3]; k++) {
-          const a = this.below(t.sorted[k], aliasCount, "alias number");
-          visit(a, this.string(t.strings, t.records[a * ALIAS_WORDS + 2], t.records[a * ALIAS_WORDS + 3]));
-        }
+        visit(group, t.groups[w + 3]);
         break;
       }
     }
+  }
+
+  /** The alias number of the `k`th member of a group (see forEachAliasGroup). */
+  groupAlias(builtin: boolean, group: number, k: number): number {
+    const t = this.aliasTable(builtin);
+    const w = group * GROUP_WORDS;
+    return this.below(t.sorted[t.groups[w + 2] + this.below(k, t.groups[w + 3], "alias group member")], t.records.length / ALIAS_WORDS, "alias number");
+  }
+
+  /** An alias's lookup key (its normalised pattern). */
+  aliasKey(builtin: boolean, i: number): string {
+    const t = this.aliasTable(builtin);
+    this.below(i, t.records.length / ALIAS_WORDS, "alias number");
+    return this.string(t.strings, t.records[i * ALIAS_WORDS + 2], t.records[i * ALIAS_WORDS + 3]);
+  }
+
+  /** An alias's target module name and priority (its module number; 0 for builtin aliases). */
+  aliasTarget(builtin: boolean, i: number): { readonly target: string; readonly priority: number } {
+    const t = this.aliasTable(builtin);
+    this.below(i, t.records.length / ALIAS_WORDS, "alias number");
+    const w = i * ALIAS_WORDS;
+    const module = t.records[w + 6];
+    return { target: this.string(t.strings, t.records[w + 4], t.records[w + 5]), priority: module === NONE ? 0 : this.below(module, this.moduleCount, "alias module") };
   }
 
   aliasCount(builtin: boolean): number {

@@ -101,7 +101,10 @@ async function removeOne(session: ModprobeSession, module: ModuleHandle, removeH
     }
   }
   if (command === undefined) {
-    const failure = await removeModule(session, module);
+    // Removing the holders can take the module with them (as an unused dependency): then there
+    // is nothing left to remove (kmod 30 reported ENOENT here; later kmod checks first).
+    const goneWithHolders = removeHolders && !opts.dryRun && session.kernel.initstate(module.name) === undefined;
+    const failure = goneWithHolders ? undefined : await removeModule(session, module);
     if (failure !== undefined) return failure;
     for (const dep of ctx.dependencies(module)) {
       if (session.kernel.refcnt(dep.name) !== 0) continue;

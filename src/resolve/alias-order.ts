@@ -11,6 +11,8 @@ export interface AliasMatch {
   readonly key: string;
   readonly target: string;
   readonly priority: number;
+  /** The alias's number in its table (identity only). */
+  readonly alias: number;
 }
 
 const LITERAL_RANK: Record<string, number> = { "*": 0, "?": 1, "[": 2 };

@@ -1,11 +1,12 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { Bundle } from "../bundle/reader";
-import { BundleIndex, MemberInfo, literalPrefixLength } from "../bundle/index-codec";
+import { BundleIndex, MemberInfo } from "../bundle/index-codec";
 import { detectCompression } from "../compress/kind";
 import { ModbundleError, describeSystemError } from "../errors";
-import { fnmatch } from "../util/fnmatch";
+import { CompiledPattern, compilePattern, matchCompiled } from "../util/fnmatch";
 import { AliasMatch, kmodAliasOrder } from "./alias-order";
+import { AliasPrefilter } from "./alias-prefilter";
 
 /**
  * Where the commands find modules: a bundle, or a plain module directory whose kmod text index
@@ -18,6 +19,9 @@ export interface ModuleFile {
   readonly data: Buffer;
   readonly compression: MemberInfo["compression"];
 }
+
+/** Groups of aliases larger than this are matched through an AliasPrefilter. */
+const PREFILTER_THRESHOLD = 48;
 
 export class ModuleDatabase {
   constructor(
@@ -66,13 +70,39 @@ export class ModuleDatabase {
     return this.match(true, query);
   }
 
+  private readonly compiled: [Array<CompiledPattern | undefined>, Array<CompiledPattern | undefined>] = [[], []];
+  private readonly prefilters: [Map<number, AliasPrefilter>, Map<number, AliasPrefilter>] = [new Map(), new Map()];
+
+  private pattern(builtin: boolean, alias: number): CompiledPattern {
+    const cache = this.compiled[builtin ? 1 : 0];
+    let pattern = cache[alias];
+    if (pattern === undefined) cache[alias] = pattern = compilePattern(this.index.aliasKey(builtin, alias));
+    return pattern;
+  }
+
   private match(builtin: boolean, query: string): string[] {
     const matches: AliasMatch[] = [];
-    this.index.forEachAliasCandidate(builtin, query, (alias, key) => {
-      const prefix = literalPrefixLength(key);
-      if (key.length === prefix ? key !== query : !fnmatch(key.slice(prefix), query.slice(prefix))) return;
-      const record = this.index.alias(builtin, alias);
-      matches.push({ key, target: record.target, priority: builtin ? 0 : record.module });
+    const check = (alias: number): void => {
+      const pattern = this.pattern(builtin, alias);
+      if (!matchCompiled(pattern, query)) return;
+      const { target, priority } = this.index.aliasTarget(builtin, alias);
+      matches.push({ key: pattern.pattern, target, priority, alias });
+    };
+    this.index.forEachAliasGroup(builtin, query, (group, count) => {
+      if (count <= PREFILTER_THRESHOLD) {
+        for (let k = 0; k < count; k++) check(this.index.groupAlias(builtin, group, k));
+        return;
+      }
+      const filters = this.prefilters[builtin ? 1 : 0];
+      let filter = filters.get(group);
+      if (!filter) {
+        const members = Array.from({ length: count }, (_, k) => {
+          const alias = this.index.groupAlias(builtin, group, k);
+          return { alias, pattern: this.pattern(builtin, alias) };
+        });
+        filters.set(group, (filter = new AliasPrefilter(members)));
+      }
+      filter.candidates(query, check);
     });
     if (matches.length < 2) return matches.map((m) => m.target);
     return kmodAliasOrder(matches).map((m) => m.target);

@@ -67,6 +67,47 @@ function matchBracket(pattern: string, p: number, c: number): { next: number; ma
   return undefined;
 }
 
+/**
+ * A pattern prepared for matching against many strings. A pattern of literal characters and '*'
+ * only (nearly every module alias) is split at the stars and matched with startsWith, indexOf and
+ * endsWith, in linear time; any other pattern goes to fnmatch itself.
+ */
+export interface CompiledPattern {
+  readonly pattern: string;
+  /** undefined when the pattern needs the general matcher. */
+  readonly first?: string;
+  readonly middle?: readonly string[];
+  readonly last?: string;
+  readonly stars: boolean;
+}
+
+export function compilePattern(pattern: string): CompiledPattern {
+  if (/[?[\\]/.test(pattern)) return { pattern, stars: true };
+  const segments = pattern.split("*");
+  return {
+    pattern,
+    first: segments[0],
+    middle: segments.slice(1, -1).filter((s) => s !== ""),
+    last: segments[segments.length - 1],
+    stars: segments.length > 1,
+  };
+}
+
+export function matchCompiled(p: CompiledPattern, text: string): boolean {
+  const { first, last, middle } = p;
+  if (first === undefined || last === undefined || middle === undefined) return fnmatch(p.pattern, text);
+  if (!p.stars) return text === p.pattern;
+  if (text.length < first.length + last.length || !text.startsWith(first) || !text.endsWith(last)) return false;
+  let at = first.length;
+  const end = text.length - last.length;
+  for (let i = 0; i < middle.length; i++) {
+    const found = text.indexOf(middle[i], at);
+    if (found < 0 || found + middle[i].length > end) return false;
+    at = found + middle[i].length;
+  }
+  return true;
+}
+
 export function fnmatch(pattern: string, text: string): boolean {
   let p = 0;
   let t = 0;

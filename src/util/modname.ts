@@ -24,6 +24,7 @@ export function uncompressedModulePath(path: string): string {
  * pattern invalid (undefined).
  */
 export function normalizeAlias(alias: string): string | undefined {
+  if (!/[-[\]]/.test(alias)) return alias;
   let out = "";
   for (let i = 0; i < alias.length; i++) {
     const c = alias[i];
