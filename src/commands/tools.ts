@@ -59,6 +59,15 @@ export async function runTools(argv: readonly string[]): Promise<number> {
       status = (await import("./verify.js")).run({ bundle, quiet: opts.quiet === true });
     });
 
+  program
+    .command("link")
+    .description("create modprobe, insmod, rmmod, lsmod and modinfo links to modbundle")
+    .argument("[directory]", "where to create them", "/usr/local/sbin")
+    .option("-f, --force", "replace files that are not links to modbundle")
+    .action(async (directory: string, opts: { force?: boolean }) => {
+      status = (await import("./link.js")).run({ directory, force: opts.force === true, program: process.argv[1] });
+    });
+
   for (const name of ["modprobe", "insmod", "rmmod", "lsmod", "modinfo"]) {
     program.command(`${name} [args...]`).description(`kmod-compatible ${name}, reading modules from a bundle`);
   }

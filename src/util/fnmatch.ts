@@ -134,7 +134,9 @@ export function fnmatch(pattern: string, text: string): boolean {
       } else {
         ok = text[t] === "[";
       }
-    } else if (pc === "\\" && p + 1 < pattern.length) {
+    } else if (pc === "\\") {
+      // glibc: a trailing backslash loses outright.
+      if (p + 1 === pattern.length) return false;
       ok = pattern[p + 1] === text[t];
       advance = 2;
     } else if (pc !== undefined) {

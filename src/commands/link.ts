@@ -1,0 +1,9 @@
+import { createLinks } from "../install/links";
+import { writeOut } from "./output";
+
+export function run(options: { readonly directory: string; readonly force: boolean; readonly program: string }): number {
+  for (const link of createLinks(options.directory, options.program, options.force)) {
+    writeOut(`${link.path} -> ${options.program} (${link.action})\n`);
+  }
+  return 0;
+}
