@@ -7,6 +7,7 @@ export interface PackCommandOptions {
   readonly moduleDir?: string;
   readonly output?: string;
   readonly compress: string;
+  readonly only?: readonly string[];
 }
 
 const COMPRESSIONS: readonly PackCompression[] = ["keep", "none", "xz", "zstd", "gzip"];
@@ -30,6 +31,7 @@ export async function run(options: PackCommandOptions): Promise<number> {
     output,
     compression,
     kernelVersion: version,
+    only: options.only,
     onProgress: showProgress
       ? (done, total, relpath) => {
           const now = Date.now();

@@ -20,8 +20,9 @@ export async function runTools(argv: readonly string[]): Promise<number> {
     .argument("[moduledir]", "module directory (default /lib/modules/$(uname -r))")
     .option("-o, --output <file>", "bundle to write (default /boot/modules-VERSION)")
     .option("--compress <mode>", "keep|none|xz|zstd|gzip", "keep")
-    .action(async (moduleDir: string | undefined, opts: { output?: string; compress: string }) => {
-      status = await (await import("./pack.js")).run({ moduleDir, output: opts.output, compress: opts.compress });
+    .option("--only <names...>", "only these modules (or aliases) and what they need")
+    .action(async (moduleDir: string | undefined, opts: { output?: string; compress: string; only?: string[] }) => {
+      status = await (await import("./pack.js")).run({ moduleDir, output: opts.output, compress: opts.compress, only: opts.only });
     });
 
   program

@@ -12,6 +12,7 @@ import { BundleWriter } from "../bundle/writer";
 import { encodeIndex } from "../bundle/index-codec";
 import { TreeEntry, scanModuleTree } from "../tree/scan";
 import { uncompressedModulePath } from "../util/modname";
+import { selectModules } from "./select";
 
 export type PackCompression = "keep" | CompressionKind;
 
@@ -22,6 +23,8 @@ export interface PackOptions {
   readonly compression: PackCompression;
   /** Defaults to the module directory's name. */
   readonly kernelVersion?: string;
+  /** Only these modules (names or aliases) and what they need, transitively. */
+  readonly only?: readonly string[];
   /** Called after each module, for a progress display. */
   readonly onProgress?: (done: number, total: number, relpath: string) => void;
 }
@@ -95,6 +98,8 @@ export async function pack(options: PackOptions): Promise<PackResult> {
       writer.addFile(entry.relpath, data, entry.mode, entry.mtime);
     }
 
+    const selected = options.only ? await selectModules(tree, kernelVersion, options.only, lists) : undefined;
+    const entries = selected ? tree.modules.filter((m) => selected.has(m.relpath)) : tree.modules;
     const modules: DepmodModule[] = [];
     let bytesStored = 0;
     const reader = new ReusableReader();
@@ -105,7 +110,7 @@ export async function pack(options: PackOptions): Promise<PackResult> {
       interned.set(name, name);
       return name;
     };
-    for (const [done, entry] of tree.modules.entries()) {
+    for (const [done, entry] of entries.entries()) {
       const raw = reader.read(entry);
       const found = detectCompression(raw.subarray(0, 6));
       const plain = await decompress(found, raw, entry.absolute);
@@ -116,7 +121,7 @@ export async function pack(options: PackOptions): Promise<PackResult> {
       writer.addFile(relpath, stored, entry.mode, entry.mtime);
       bytesStored += stored.length;
       modules.push(depmodModule(relpath, object, intern));
-      options.onProgress?.(done + 1, tree.modules.length, relpath);
+      options.onProgress?.(done + 1, entries.length, relpath);
     }
 
     const index = computeIndex({

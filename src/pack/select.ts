@@ -1,0 +1,66 @@
+import { BundleIndex, encodeIndex } from "../bundle/index-codec";
+import { decompress } from "../compress/decompress";
+import { detectCompression } from "../compress/kind";
+import { loadModprobeConfig } from "../config/load";
+import { ElfFile } from "../elf/elf-file";
+import { readModuleObject } from "../elf/module-elf";
+import { ModbundleError } from "../errors";
+import { computeIndex, depmodModule } from "../index/depmod";
+import { renderTextIndex } from "../index/text-files";
+import { ModuleTree } from "../tree/scan";
+import { lookupModules } from "../resolve/lookup";
+import { ModuleDatabase } from "../resolve/module-db";
+import { ModuleContext, ModuleHandle } from "../resolve/modules";
+import { softdepsOf } from "../modprobe/probe-plan";
+import * as fs from "node:fs";
+
+/**
+ * `pack --only NAME...`: the modules named (or resolved from aliases, as modprobe resolves them)
+ * plus everything they need, hard dependencies and softdeps, transitively. Softdeps come from the
+ * modules' own softdep= fields (modules.softdep); no modprobe.d configuration takes part, since
+ * the bundle is meant for another system.
+ */
+export async function selectModules(tree: ModuleTree, kernelVersion: string, names: readonly string[], lists: ReadonlyMap<string, Buffer>): Promise<Set<string>> {
+  const modules = [];
+  for (const entry of tree.modules) {
+    const raw = fs.readFileSync(entry.absolute);
+    const plain = await decompress(detectCompression(raw.subarray(0, 6)), raw, entry.absolute);
+    modules.push(depmodModule(entry.relpath, readModuleObject(new ElfFile(plain, entry.absolute))));
+  }
+  const index = computeIndex({
+    kernelVersion,
+    modules,
+    modulesOrder: lists.get("modules.order")?.toString("latin1"),
+    modulesBuiltin: lists.get("modules.builtin")?.toString("latin1"),
+    modulesBuiltinModinfo: lists.get("modules.builtin.modinfo"),
+  });
+  const members = index.modules.map((m) => ({ path: m.path, offset: 0, size: 0, compression: "none" as const, sha256: Buffer.alloc(32) }));
+  const db = new ModuleDatabase(tree.root, BundleIndex.fromBuffer(encodeIndex({ index, members }), tree.root), undefined, `directory ${tree.root}`);
+  const config = loadModprobeConfig({
+    paths: [],
+    moduleDirFiles: [{ name: "modules.softdep", path: `${tree.root}/modules.softdep`, text: renderTextIndex(index, "modules.softdep") }],
+    kernelCmdline: undefined,
+    warn: () => undefined,
+  });
+  const ctx = new ModuleContext(db, config);
+
+  const selected = new Set<string>();
+  const visit = (module: ModuleHandle): void => {
+    const number = ctx.moduleNumber(module);
+    if (number < 0) return; // builtin, or only an install command: nothing to store
+    const relpath = db.index.modulePath(number);
+    if (selected.has(relpath)) return;
+    selected.add(relpath);
+    for (const dep of ctx.dependencies(module)) visit(dep);
+    const { pre, post } = softdepsOf(ctx, module, () => undefined);
+    for (const soft of [...pre, ...post]) visit(soft);
+  };
+  for (const name of names) {
+    const found = lookupModules(ctx, name) ?? [];
+    if (!found.some((m) => ctx.moduleNumber(m) >= 0 || ctx.isBuiltin(m))) {
+      throw new ModbundleError("ETREE", `--only: module ${name} not found in ${tree.root}`);
+    }
+    for (const module of found) visit(module);
+  }
+  return selected;
+}
