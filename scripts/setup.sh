@@ -23,3 +23,4 @@ fi
 for arch in amd64 i386 s390x; do
   scripts/fetch-kernel.sh "$arch" >/dev/null
 done
+scripts/fetch-headers.sh amd64 >/dev/null

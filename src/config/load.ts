@@ -62,7 +62,7 @@ function listFiles(sources: ConfigSources): ConfFile[] {
       if (name.startsWith(".")) continue;
       if (name.length < 6 || (!name.endsWith(".conf") && !name.endsWith(".alias"))) continue;
       const full = `${configPath}/${name}`;
-      let isDir = false;
+      let isDir: boolean;
       try {
         isDir = fs.statSync(full).isDirectory();
       } catch {

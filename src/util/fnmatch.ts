@@ -51,7 +51,7 @@ function matchBracket(pattern: string, p: number, c: number): { next: number; ma
       i++;
       ch = pattern[i];
     }
-    let low = ch.charCodeAt(0);
+    const low = ch.charCodeAt(0);
     i++;
     if (pattern[i] === "-" && i + 1 < pattern.length && pattern[i + 1] !== "]") {
       let high = pattern[i + 1];
@@ -59,7 +59,6 @@ function matchBracket(pattern: string, p: number, c: number): { next: number; ma
       if (high === "\\" && i < pattern.length) high = pattern[i++];
       const highCode = high.charCodeAt(0);
       if (low <= c && c <= highCode) matched = true;
-      low = -1;
     } else if (low === c) {
       matched = true;
     }

@@ -1,5 +1,7 @@
 import { spawnSync } from "node:child_process";
-import { CLI } from "./paths";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { CLI, tempDir } from "./paths";
 
 export interface RunResult {
   readonly status: number | null;
@@ -7,11 +9,33 @@ export interface RunResult {
   readonly stderr: string;
 }
 
-/** Runs the built CLI as a user would. */
+let fakeKernelDir: string | undefined;
+let fakeKernelCount = 0;
+
+/**
+ * A fresh fake-kernel state file for one CLI run; all of them go when the test process exits.
+ */
+function freshFakeKernel(): string {
+  if (!fakeKernelDir) {
+    const dir = tempDir("fake-kernel");
+    fakeKernelDir = dir;
+    process.on("exit", () => fs.rmSync(dir, { recursive: true, force: true }));
+  }
+  return path.join(fakeKernelDir, `kernel-${++fakeKernelCount}.json`);
+}
+
+/**
+ * Runs the built CLI as a user would, but never against the kernel of the machine running the
+ * tests: unless the caller gives its own MODBUNDLE_FAKE_KERNEL state file, the run gets a fresh
+ * one, and MODBUNDLE_NO_SYSCALLS keeps the module system calls unreachable either way.
+ */
 export function runCli(args: readonly string[], options: { env?: NodeJS.ProcessEnv; argv0?: string } = {}): RunResult {
+  const env: NodeJS.ProcessEnv = { ...(options.env ?? process.env) };
+  if (!env.MODBUNDLE_FAKE_KERNEL) env.MODBUNDLE_FAKE_KERNEL = freshFakeKernel();
+  env.MODBUNDLE_NO_SYSCALLS = "1";
   const result = spawnSync(process.execPath, [CLI, ...args], {
     encoding: "latin1",
-    env: options.env ?? { ...process.env },
+    env,
     maxBuffer: 256 << 20,
   });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };

@@ -1,0 +1,50 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import * as syscalls from "../../native-bindings/syscalls";
+import { KernelError } from "../../src/kernel/kernel";
+
+process.env.MODBUNDLE_NO_SYSCALLS = "1";
+
+function ffiLoaded(): boolean {
+  return syscalls.nativeLoaded() || Object.keys(require.cache).some((file) => file.includes("ffi-napi") || file.includes("ref-napi"));
+}
+
+describe("native bindings", () => {
+  it("are imported without loading ffi-napi", () => {
+    assert.equal(ffiLoaded(), false);
+  });
+
+  it("with MODBUNDLE_NO_SYSCALLS, refuse every call with EPERM before loading ffi-napi", () => {
+    const calls: Array<[string, () => unknown]> = [
+      ["memfd_create", () => syscalls.memfdCreate("x", 1)],
+      ["finit_module", () => syscalls.finitModule(0, "", 0)],
+      ["init_module", () => syscalls.initModule(Buffer.alloc(64), "")],
+      ["delete_module", () => syscalls.deleteModule("loop", 0)],
+    ];
+    for (const [name, call] of calls) {
+      assert.throws(call, (e: unknown) => e instanceof KernelError && e.code === "EPERM" && e.errno === 1 && e.message.startsWith(`${name}: `), name);
+    }
+    assert.equal(ffiLoaded(), false);
+  });
+
+  it("choose system call numbers by architecture and refuse an unknown one clearly", () => {
+    assert.deepEqual(syscalls.syscallNumbers("x64"), { initModule: 175, deleteModule: 176, finitModule: 313, memfdCreate: 319 });
+    assert.deepEqual(syscalls.syscallNumbers("arm64"), { initModule: 105, deleteModule: 106, finitModule: 273, memfdCreate: 279 });
+    assert.equal(syscalls.syscallNumbers("s390x").finitModule, 344);
+    assert.equal(syscalls.syscallNumbers("ia32").memfdCreate, 356);
+    assert.throws(() => syscalls.syscallNumbers("mips"), (e: unknown) => e instanceof KernelError && e.code === "ENOSYS" && /mips/.test(e.message));
+  });
+
+  it("name errnos as the kernel's, including the key errors Node does not list", () => {
+    assert.equal(syscalls.errnoName(2), "ENOENT");
+    assert.equal(syscalls.errnoName(11), "EAGAIN");
+    assert.equal(syscalls.errnoName(129), "EKEYREJECTED");
+    assert.equal(syscalls.errnoName(95), "EOPNOTSUPP");
+    assert.equal(syscalls.errnoName(4095), "E4095");
+    assert.equal(syscalls.errnoNumber("EWOULDBLOCK"), 11);
+    assert.equal(syscalls.errnoNumber("ENOKEY"), 126);
+    const error = syscalls.kernelError(8, "finit_module");
+    assert.equal(error.code, "ENOEXEC");
+    assert.equal(error.message, "finit_module: Exec format error");
+  });
+});
