@@ -43,6 +43,12 @@ export async function showModuleSymbols(session: ModprobeSession, argument: stri
     session.fatal(`could not get ${what === "versions" ? "modversions" : "symbols"} of ${argument}: Invalid argument`);
     return false;
   }
+  // kmod finds no exports without __crc_ symbols or a __ksymtab_strings section, and says so
+  // with ENOENT; a module exporting nothing (btrfs, say) is reported that way.
+  if (what === "exports" && readExports(elf).length === 0 && !elf.section("__ksymtab_strings")) {
+    session.fatal(`could not get symbols of ${argument}: No such file or directory`);
+    return false;
+  }
   const entries =
     what === "versions"
       ? readVersions(elf).map((v) => ({ name: v.name.startsWith(".") ? v.name.slice(1) : v.name, crc: v.crc }))

@@ -100,6 +100,23 @@ describe("modprobe against kmod on the Debian amd64 tree", () => {
     for (const batch of chunks(queries.filter((_, i) => i % 10 === 0), 1000)) await compare(["-a", "--show-depends", ...batch]);
   });
 
+  it("--show-modversions and --show-exports of module files (plain and compressed)", async (t) => {
+    if (!fixture) return t.skip("no fixture");
+    const dir = tempDir("modversions");
+    const lib = path.join(fixture.moduleDir, "kernel/lib/libcrc32c.ko");
+    const xz = path.join(dir, "libcrc32c.ko.xz");
+    fs.writeFileSync(xz, spawnSync("xz", ["-c", lib]).stdout);
+    for (const file of [lib, xz, path.join(fixture.moduleDir, "kernel/fs/btrfs/btrfs.ko"), "/nonexistent.ko"]) {
+      for (const option of ["--show-modversions", "--show-exports"]) {
+        const expected = runKmod("modprobe", [option, file]);
+        const actual = await runInProcess(runModprobe, [option, file], { cmdline });
+        assert.equal(actual.stdout, expected.stdout, `${option} ${file}`);
+        assert.equal(actual.stderr, expected.stderr, `${option} ${file}`);
+        assert.equal(actual.status, expected.status, `${option} ${file}`);
+      }
+    }
+  });
+
   it("the CLI prints the same as the library (show-depends through a modprobe symlink)", (t) => {
     if (!fixture) return t.skip("no fixture");
     const dir = tempDir("symlink");
