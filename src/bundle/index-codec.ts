@@ -608,58 +608,45 @@ export class BundleIndex {
     }
   }
 
-  /** The module with this (normalised) name, or -1. */
-  findModule(name: string): number {
-    const key = Buffer.from(name, "latin1");
-    const byName = this.table(Section.ModulesByName);
-    const modules = this.modules;
-    const strings = this.coreStrings;
+  /**
+   * Binary search of a table sorted by name bytes: `count` records whose name is the string at
+   * (nameOf(i), nameOf(i) + 1 words). Returns the record number or -1.
+   */
+  private search(key: string, count: number, strings: Buffer, nameWord: (i: number) => number, words: Uint32Array): number {
+    const bytes = Buffer.from(key, "latin1");
     let lo = 0;
-    let hi = Math.min(byName.length, this.moduleCount);
+    let hi = count;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      const m = this.below(byName[mid], this.moduleCount, "module number");
-      const c = this.compareTo(key, strings, modules[m * MODULE_WORDS], modules[m * MODULE_WORDS + 1]);
-      if (c === 0) return m;
+      const at = nameWord(mid);
+      const c = this.compareTo(bytes, strings, words[at], words[at + 1]);
+      if (c === 0) return mid;
       if (c > 0) lo = mid + 1;
       else hi = mid;
     }
     return -1;
+  }
+
+  /** The module with this (normalised) name, or -1. */
+  findModule(name: string): number {
+    const byName = this.table(Section.ModulesByName);
+    const count = Math.min(byName.length, this.moduleCount);
+    const found = this.search(name, count, this.coreStrings, (i) => this.below(byName[i], this.moduleCount, "module number") * MODULE_WORDS, this.modules);
+    return found < 0 ? -1 : byName[found];
   }
 
   // Symbols and builtin modules
 
   /** The module exporting this symbol, or -1. */
   findSymbol(name: string): number {
-    const key = Buffer.from(name, "latin1");
     const symbols = this.table(Section.Symbols);
-    const strings = this.section(Section.SymbolStrings);
-    let lo = 0;
-    let hi = symbols.length / 3;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      const c = this.compareTo(key, strings, symbols[mid * 3], symbols[mid * 3 + 1]);
-      if (c === 0) return this.below(symbols[mid * 3 + 2], this.moduleCount, "symbol owner");
-      if (c > 0) lo = mid + 1;
-      else hi = mid;
-    }
-    return -1;
+    const found = this.search(name, symbols.length / 3, this.section(Section.SymbolStrings), (i) => i * 3, symbols);
+    return found < 0 ? -1 : this.below(symbols[found * 3 + 2], this.moduleCount, "symbol owner");
   }
 
   isBuiltin(name: string): boolean {
-    const key = Buffer.from(name, "latin1");
     const builtin = this.table(Section.Builtin);
-    const strings = this.section(Section.BuiltinStrings);
-    let lo = 0;
-    let hi = builtin.length / 2;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      const c = this.compareTo(key, strings, builtin[mid * 2], builtin[mid * 2 + 1]);
-      if (c === 0) return true;
-      if (c > 0) lo = mid + 1;
-      else hi = mid;
-    }
-    return false;
+    return this.search(name, builtin.length / 2, this.section(Section.BuiltinStrings), (i) => i * 2, builtin) >= 0;
   }
 
   // Aliases

@@ -53,6 +53,15 @@ export interface DepmodInput {
   readonly modulesBuiltinModinfo?: Buffer;
 }
 
+/** The kernel build's lists (modules.order, modules.builtin, modules.builtin.modinfo) as depmod input. */
+export function listsInput(lists: ReadonlyMap<string, Buffer>): Pick<DepmodInput, "modulesOrder" | "modulesBuiltin" | "modulesBuiltinModinfo"> {
+  return {
+    modulesOrder: lists.get("modules.order")?.toString("latin1"),
+    modulesBuiltin: lists.get("modules.builtin")?.toString("latin1"),
+    modulesBuiltinModinfo: lists.get("modules.builtin.modinfo"),
+  };
+}
+
 /**
  * Duplicate module names, as depmod_module_is_higher_priority decides them with the default
  * search list ("updates"): a module under updates/ replaces one elsewhere, a later one under

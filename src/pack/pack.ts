@@ -6,7 +6,7 @@ import { decompress } from "../compress/decompress";
 import { CompressionKind, compressionExtension, detectCompression } from "../compress/kind";
 import { ElfFile } from "../elf/elf-file";
 import { readModuleObject } from "../elf/module-elf";
-import { DepmodModule, computeIndex, depmodModule } from "../index/depmod";
+import { DepmodModule, computeIndex, depmodModule, listsInput } from "../index/depmod";
 import { ModuleIndex } from "../index/types";
 import { BundleWriter } from "../bundle/writer";
 import { encodeIndex } from "../bundle/index-codec";
@@ -127,9 +127,7 @@ export async function pack(options: PackOptions): Promise<PackResult> {
     const index = computeIndex({
       kernelVersion,
       modules,
-      modulesOrder: lists.get("modules.order")?.toString("latin1"),
-      modulesBuiltin: lists.get("modules.builtin")?.toString("latin1"),
-      modulesBuiltinModinfo: lists.get("modules.builtin.modinfo"),
+      ...listsInput(lists),
     });
     writer.finish(encodeIndex({ index, members: writer.memberRecords }));
     return { index, moduleCount: index.modules.length, bytesStored };

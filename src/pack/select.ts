@@ -5,7 +5,7 @@ import { loadModprobeConfig } from "../config/load";
 import { ElfFile } from "../elf/elf-file";
 import { readModuleObject } from "../elf/module-elf";
 import { ModbundleError } from "../errors";
-import { computeIndex, depmodModule } from "../index/depmod";
+import { computeIndex, depmodModule, listsInput } from "../index/depmod";
 import { renderTextIndex } from "../index/text-files";
 import { ModuleTree } from "../tree/scan";
 import { lookupModules } from "../resolve/lookup";
@@ -30,9 +30,7 @@ export async function selectModules(tree: ModuleTree, kernelVersion: string, nam
   const index = computeIndex({
     kernelVersion,
     modules,
-    modulesOrder: lists.get("modules.order")?.toString("latin1"),
-    modulesBuiltin: lists.get("modules.builtin")?.toString("latin1"),
-    modulesBuiltinModinfo: lists.get("modules.builtin.modinfo"),
+    ...listsInput(lists),
   });
   const members = index.modules.map((m) => ({ path: m.path, offset: 0, size: 0, compression: "none" as const, sha256: Buffer.alloc(32) }));
   const db = new ModuleDatabase(tree.root, BundleIndex.fromBuffer(encodeIndex({ index, members }), tree.root), undefined, `directory ${tree.root}`);
