@@ -296,6 +296,8 @@ export function bufferIndexSource(data: Buffer): IndexSource {
 interface AliasTable {
   /** The longest literal prefix of any group: longer query prefixes need no probe. */
   readonly longestPrefix: number;
+  /** Which prefix lengths some group has: the others need no probe. */
+  readonly prefixLengths: Uint8Array;
   readonly strings: Buffer;
   readonly records: Uint32Array;
   readonly sorted: Uint32Array;
@@ -437,9 +439,12 @@ export class BundleIndex {
       const groups = this.table(builtin ? Section.BuiltinAliasGroups : Section.AliasGroups);
       let longestPrefix = 0;
       for (let w = 1; w < groups.length; w += GROUP_WORDS) if (groups[w] > longestPrefix) longestPrefix = groups[w];
+      const prefixLengths = new Uint8Array(longestPrefix + 1);
+      for (let w = 1; w < groups.length; w += GROUP_WORDS) prefixLengths[groups[w]] = 1;
       table = builtin
         ? {
             longestPrefix,
+            prefixLengths,
             strings: this.section(Section.BuiltinStrings),
             records: this.table(Section.BuiltinAliases),
             sorted: this.table(Section.BuiltinAliasesSorted),
@@ -448,6 +453,7 @@ export class BundleIndex {
           }
         : {
             longestPrefix,
+            prefixLengths,
             strings: this.section(Section.AliasStrings),
             records: this.table(Section.Aliases),
             sorted: this.table(Section.AliasesSorted),
@@ -658,24 +664,34 @@ export class BundleIndex {
    */
   forEachAliasGroup(builtin: boolean, query: string, visit: (group: number, count: number) => void): void {
     const t = this.aliasTable(builtin);
-    const q = Buffer.from(query, "latin1");
-    const mask = t.hash.length - 1;
-    const groupCount = t.groups.length / GROUP_WORDS;
+    const { hash: table, groups, strings } = t;
+    const mask = table.length - 1;
+    const groupCount = groups.length / GROUP_WORDS;
+    // The query is a byte string: its char codes are its bytes, hashed and compared in place.
+    const longest = Math.min(query.length, t.longestPrefix);
     let hash = FNV_OFFSET;
-    const longest = Math.min(q.length, t.longestPrefix);
     for (let length = 0; length <= longest; length++) {
-      if (length > 0) hash = fnvStep(hash, q[length - 1]);
+      if (length > 0) hash = fnvStep(hash, query.charCodeAt(length - 1));
+      if (t.prefixLengths[length] === 0) continue;
       for (let slot = hash & mask, probes = 0; probes <= mask; slot = (slot + 1) & mask, probes++) {
-        const entry = t.hash[slot];
+        const entry = table[slot];
         if (entry === 0) break;
-        const group = this.below(entry - 1, groupCount, "alias group number");
+        const group = entry - 1;
+        if (group >= groupCount) throw this.corrupt(`alias group number ${group} is out of range (< ${groupCount})`);
         const w = group * GROUP_WORDS;
-        if (t.groups[w + 1] !== length) continue;
-        const off = t.groups[w];
-        if (off > t.strings.length || length > t.strings.length - off) throw this.corrupt(`string ${off}+${length} lies outside the string table`);
-        if (q.compare(t.strings, off, off + length, 0, length) !== 0) continue;
-        this.span(t.groups[w + 2], t.groups[w + 3], t.sorted.length, "alias group");
-        visit(group, t.groups[w + 3]);
+        if (groups[w + 1] !== length) continue;
+        const off = groups[w];
+        if (off > strings.length || length > strings.length - off) throw this.corrupt(`string ${off}+${length} lies outside the string table`);
+        let equal = true;
+        for (let i = 0; i < length; i++) {
+          if (strings[off + i] !== query.charCodeAt(i)) {
+            equal = false;
+            break;
+          }
+        }
+        if (!equal) continue;
+        this.span(groups[w + 2], groups[w + 3], t.sorted.length, "alias group");
+        visit(group, groups[w + 3]);
         break;
       }
     }

@@ -18,6 +18,9 @@ function gramAt(text: string, at: number): number {
 export class AliasPrefilter {
   private readonly always: number[] = [];
   private readonly byGram = new Map<number, number[]>();
+  /** Per alias, the query it was last handed out for: a pattern reached twice is checked once. */
+  private readonly stamps = new Map<number, number>();
+  private query = 0;
 
   constructor(members: ReadonlyArray<{ alias: number; pattern: CompiledPattern }>) {
     const chosen: Array<{ alias: number; grams: number[] } | { alias: number; grams: undefined }> = [];
@@ -53,13 +56,15 @@ export class AliasPrefilter {
   /** Every alias that may match `query`, each once. */
   candidates(query: string, visit: (alias: number) => void): void {
     for (const alias of this.always) visit(alias);
-    const seen = new Set<number>();
+    const stamp = ++this.query;
     for (let i = 0; i + GRAM <= query.length; i++) {
-      const gram = gramAt(query, i);
-      if (seen.has(gram)) continue;
-      seen.add(gram);
-      const list = this.byGram.get(gram);
-      if (list) for (const alias of list) visit(alias);
+      const list = this.byGram.get(gramAt(query, i));
+      if (!list) continue;
+      for (const alias of list) {
+        if (this.stamps.get(alias) === stamp) continue;
+        this.stamps.set(alias, stamp);
+        visit(alias);
+      }
     }
   }
 }

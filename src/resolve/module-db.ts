@@ -80,31 +80,39 @@ export class ModuleDatabase {
     return pattern;
   }
 
+  /** The state of the match in progress (kept on the object: no closures per query). */
+  private matching: { builtin: boolean; query: string; matches: AliasMatch[] } = { builtin: false, query: "", matches: [] };
+  private readonly checkAlias = (alias: number): void => {
+    const { builtin, query, matches } = this.matching;
+    const pattern = this.pattern(builtin, alias);
+    if (!matchCompiled(pattern, query)) return;
+    const { target, priority } = this.index.aliasTarget(builtin, alias);
+    matches.push({ key: pattern.pattern, target, priority, alias });
+  };
+  private readonly visitGroup = (group: number, count: number): void => {
+    const { builtin, query } = this.matching;
+    if (count <= PREFILTER_THRESHOLD) {
+      for (let k = 0; k < count; k++) this.checkAlias(this.index.groupAlias(builtin, group, k));
+      return;
+    }
+    const filters = this.prefilters[builtin ? 1 : 0];
+    let filter = filters.get(group);
+    if (!filter) {
+      const members = Array.from({ length: count }, (_, k) => {
+        const alias = this.index.groupAlias(builtin, group, k);
+        return { alias, pattern: this.pattern(builtin, alias) };
+      });
+      filters.set(group, (filter = new AliasPrefilter(members)));
+    }
+    filter.candidates(query, this.checkAlias);
+  };
+
   private match(builtin: boolean, query: string): string[] {
     const matches: AliasMatch[] = [];
-    const check = (alias: number): void => {
-      const pattern = this.pattern(builtin, alias);
-      if (!matchCompiled(pattern, query)) return;
-      const { target, priority } = this.index.aliasTarget(builtin, alias);
-      matches.push({ key: pattern.pattern, target, priority, alias });
-    };
-    this.index.forEachAliasGroup(builtin, query, (group, count) => {
-      if (count <= PREFILTER_THRESHOLD) {
-        for (let k = 0; k < count; k++) check(this.index.groupAlias(builtin, group, k));
-        return;
-      }
-      const filters = this.prefilters[builtin ? 1 : 0];
-      let filter = filters.get(group);
-      if (!filter) {
-        const members = Array.from({ length: count }, (_, k) => {
-          const alias = this.index.groupAlias(builtin, group, k);
-          return { alias, pattern: this.pattern(builtin, alias) };
-        });
-        filters.set(group, (filter = new AliasPrefilter(members)));
-      }
-      filter.candidates(query, check);
-    });
-    if (matches.length < 2) return matches.map((m) => m.target);
+    this.matching = { builtin, query, matches };
+    this.index.forEachAliasGroup(builtin, query, this.visitGroup);
+    if (matches.length === 0) return [];
+    if (matches.length === 1) return [matches[0].target];
     return kmodAliasOrder(matches).map((m) => m.target);
   }
 

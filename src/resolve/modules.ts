@@ -23,7 +23,8 @@ export class ModuleHandle {
 }
 
 export class ModuleContext {
-  private readonly pool = new Map<string, ModuleHandle>();
+  /** name -> alias ("" for none) -> handle. */
+  private readonly pool = new Map<string, Map<string, ModuleHandle>>();
   private readonly installs = new Map<string, string | null>();
   private readonly removes = new Map<string, string | null>();
 
@@ -33,11 +34,13 @@ export class ModuleContext {
   ) {}
 
   handle(name: string, alias?: string): ModuleHandle {
-    const key = alias === undefined ? name : `${name}\\${alias}`;
-    let handle = this.pool.get(key);
+    let byAlias = this.pool.get(name);
+    if (!byAlias) this.pool.set(name, (byAlias = new Map()));
+    const key = alias ?? "";
+    let handle = byAlias.get(key);
     if (!handle) {
       handle = new ModuleHandle(name, alias);
-      this.pool.set(key, handle);
+      byAlias.set(key, handle);
     }
     return handle;
   }
