@@ -3,7 +3,7 @@ import { detectCompression } from "../compress/kind";
 import { ModbundleError } from "../errors";
 import { KernelError, LoadFlags } from "../kernel/kernel";
 import { insertModule } from "../kernel/prepare-image";
-import { VERSION_TEXT } from "../modprobe/help";
+import { VERSION_TEXT } from "./version";
 import { openModuleDatabase } from "../resolve/locate";
 import { ModuleDatabase, ModuleFile } from "../resolve/module-db";
 import { normalizeModuleName } from "../util/modname";

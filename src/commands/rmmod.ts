@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import { ModbundleError } from "../errors";
 import { Kernel, KernelError } from "../kernel/kernel";
-import { VERSION_TEXT } from "../modprobe/help";
+import { VERSION_TEXT } from "./version";
 import { openModuleDatabase } from "../resolve/locate";
 import { ModuleDatabase } from "../resolve/module-db";
 import { moduleNameFromPath, normalizeModuleName } from "../util/modname";

@@ -1,5 +1,4 @@
-/** modprobe -h and -V (kmod's text, with modbundle's --bundle option added). */
-export const VERSION_TEXT = "kmod version 34 (modbundle 0.1.0)\n+ZSTD +XZ +ZLIB -LIBCRYPTO -EXPERIMENTAL\n";
+/** modprobe -h (kmod's text, with modbundle's --bundle option added). */
 
 export const HELP = `Usage:
 \t%s [options] [-i] [-b] modulename
