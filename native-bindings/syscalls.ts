@@ -1,4 +1,4 @@
-import * as os from "node:os";
+import os = require("node:os");
 import { strerror } from "../src/commands/kmod-log";
 import { KernelError } from "../src/kernel/kernel";
 

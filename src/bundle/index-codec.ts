@@ -32,6 +32,7 @@ import { IndexAlias, ModuleIndex } from "../index/types";
  *     hash           open-addressing table (power-of-two size) of group number + 1, keyed by
  *                    FNV-1a of the prefix; a lookup hashes every prefix of the query, extending
  *                    the hash one byte at a time, so it costs one probe per query byte
+ *     lengths        the distinct prefix lengths, ascending (no other length needs a probe)
  *   SYMBOLS          (name, module) sorted by name bytes (strings in SYMBOL_STRINGS)
  *   BUILTIN          builtin module names sorted by bytes (strings in BUILTIN_STRINGS)
  *   DEVNAMES         module, devname, type ('c' or 'b'), major, minor
@@ -76,6 +77,8 @@ enum Section {
   AliasStrings,
   BuiltinStrings,
   SymbolStrings,
+  AliasPrefixLengths,
+  BuiltinAliasPrefixLengths,
 }
 
 const MEMBER_WORDS = 14;
@@ -152,7 +155,7 @@ function words(values: number[]): Buffer {
   return out;
 }
 
-function encodeAliasTable(pool: StringPool, aliases: readonly IndexAlias[]): [Buffer, Buffer, Buffer, Buffer] {
+function encodeAliasTable(pool: StringPool, aliases: readonly IndexAlias[]): [Buffer, Buffer, Buffer, Buffer, Buffer] {
   const records: number[] = [];
   for (const alias of aliases) {
     const key = alias.key === undefined ? [0, NONE] : pool.ref(alias.key);
@@ -183,7 +186,8 @@ function encodeAliasTable(pool: StringPool, aliases: readonly IndexAlias[]): [Bu
     while (hash[slot] !== 0) slot = (slot + 1) & (tableSize - 1);
     hash[slot] = g + 1;
   });
-  return [words(records), words(sorted), words(groups), words(hash)];
+  const lengths = [...new Set(prefixes.map((p) => Buffer.byteLength(p, "latin1")))].sort((a, b) => a - b);
+  return [words(records), words(sorted), words(groups), words(hash), words(lengths)];
 }
 
 export function encodeIndex(content: IndexContent): Buffer {
@@ -254,7 +258,13 @@ export function encodeIndex(content: IndexContent): Buffer {
     [Section.Devnames, words(devnames)],
   ];
   sections.unshift([Section.CoreStrings, pool.bytes()]);
-  sections.push([Section.AliasStrings, aliasPool.bytes()], [Section.BuiltinStrings, builtinPool.bytes()], [Section.SymbolStrings, symbolPool.bytes()]);
+  sections.push(
+    [Section.AliasStrings, aliasPool.bytes()],
+    [Section.BuiltinStrings, builtinPool.bytes()],
+    [Section.SymbolStrings, symbolPool.bytes()],
+    [Section.AliasPrefixLengths, aliasTable[4]],
+    [Section.BuiltinAliasPrefixLengths, builtinAliasTable[4]],
+  );
 
   const head = Buffer.alloc(16 + sections.length * ENTRY_SIZE);
   head.write(INDEX_MAGIC, 0, "latin1");
@@ -328,6 +338,8 @@ const RECORD_WORDS: Partial<Record<Section, number>> = {
   [Section.Symbols]: 3,
   [Section.Builtin]: 2,
   [Section.Devnames]: DEVNAME_WORDS,
+  [Section.AliasPrefixLengths]: 1,
+  [Section.BuiltinAliasPrefixLengths]: 1,
 };
 
 export class BundleIndex {
@@ -436,11 +448,10 @@ export class BundleIndex {
     const slot = builtin ? 1 : 0;
     let table = this.aliasTables[slot];
     if (!table) {
-      const groups = this.table(builtin ? Section.BuiltinAliasGroups : Section.AliasGroups);
-      let longestPrefix = 0;
-      for (let w = 1; w < groups.length; w += GROUP_WORDS) if (groups[w] > longestPrefix) longestPrefix = groups[w];
+      const lengths = this.table(builtin ? Section.BuiltinAliasPrefixLengths : Section.AliasPrefixLengths);
+      const longestPrefix = lengths.length > 0 ? Math.min(lengths[lengths.length - 1], 0xffff) : 0;
       const prefixLengths = new Uint8Array(longestPrefix + 1);
-      for (let w = 1; w < groups.length; w += GROUP_WORDS) prefixLengths[groups[w]] = 1;
+      for (const length of lengths) if (length <= longestPrefix) prefixLengths[length] = 1;
       table = builtin
         ? {
             longestPrefix,

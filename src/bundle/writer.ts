@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
-import * as fs from "node:fs";
+import fs = require("node:fs");
 import { crc32 } from "node:zlib";
-import * as path from "node:path";
+import path = require("node:path");
 import { ModbundleError, describeSystemError } from "../errors";
 import { CompressionKind, detectCompression } from "../compress/kind";
 import { S_IFDIR, S_IFREG, encodeMemberHead, headerAndNameSize, pad4, trailerHead } from "./cpio";

@@ -1,5 +1,5 @@
-import * as os from "node:os";
-import * as path from "node:path";
+import os = require("node:os");
+import path = require("node:path");
 import { pack, PackCompression } from "../pack/pack";
 import { UsageError } from "./output";
 

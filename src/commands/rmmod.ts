@@ -1,4 +1,4 @@
-import * as fs from "node:fs";
+import fs = require("node:fs");
 import { ModbundleError } from "../errors";
 import { Kernel, KernelError } from "../kernel/kernel";
 import { VERSION_TEXT } from "./version";

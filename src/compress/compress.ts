@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import * as zlib from "node:zlib";
+import zlib = require("node:zlib");
 import { ModbundleError } from "../errors";
 import { CompressionKind } from "./kind";
 

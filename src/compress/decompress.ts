@@ -1,4 +1,4 @@
-import * as zlib from "node:zlib";
+import zlib = require("node:zlib");
 import { ModbundleError } from "../errors";
 import { CompressionKind } from "./kind";
 

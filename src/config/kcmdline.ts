@@ -10,6 +10,10 @@ import { MutableConfig } from "./types";
  * whole is re-quoted as mod.param="value".
  */
 export function parseKernelCmdline(config: MutableConfig, cmdline: string, warn: Warn): void {
+  if (!cmdline.includes('"')) {
+    parseUnquoted(config, cmdline, warn);
+    return;
+  }
   const buf = cmdline + "\0";
   type State = "ignore" | "modname" | "param" | "value";
   let state: State = "modname";
@@ -72,6 +76,22 @@ export function parseKernelCmdline(config: MutableConfig, cmdline: string, warn:
       quoteStart = -1;
       value = -1;
     }
+  }
+}
+
+/**
+ * The same rules for a command line without quotes (nearly all of them), token by token: a token
+ * is "mod.param" or "mod.param=value" with no '=' in mod and no '.' in param; others are skipped.
+ */
+function parseUnquoted(config: MutableConfig, cmdline: string, warn: Warn): void {
+  for (const token of cmdline.split(/[ \t\n\v\f\r]+/)) {
+    const dot = token.indexOf(".");
+    if (dot < 0) continue;
+    const eq = token.indexOf("=");
+    if (eq >= 0 && eq < dot) continue;
+    const paramEnd = eq < 0 ? token.length : eq;
+    if (token.indexOf(".", dot + 1) >= 0 && token.indexOf(".", dot + 1) < paramEnd) continue;
+    addResult(config, token.slice(0, dot), token.slice(dot + 1), eq < 0 ? undefined : token.slice(eq + 1), warn);
   }
 }
 

@@ -1,5 +1,5 @@
-import * as fs from "node:fs";
-import * as path from "node:path";
+import fs = require("node:fs");
+import path = require("node:path");
 import { parseKernelCmdline } from "./kcmdline";
 import { parseConfigFile, Warn } from "./parse";
 import { emptyConfig, ModprobeConfig } from "./types";

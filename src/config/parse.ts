@@ -72,10 +72,6 @@ function remainder(s: string): string | undefined {
   return s === "" ? undefined : s;
 }
 
-function isSpace(c: string): boolean {
-  return c === " " || c === "\t" || c === "\n" || c === "\v" || c === "\f" || c === "\r";
-}
-
 /**
  * kmod_config_add_softdep: tokens after "pre:" go to pre, after "post:" to post, others are
  * ignored. The -c text reproduces softdep_to_char, which prints the span of the token buffer
@@ -84,11 +80,7 @@ function isSpace(c: string): boolean {
 export function parseSoftdep(module: string, line: string): ConfigSoftdep {
   const tokens: Array<{ mode: "pre" | "post"; name: string }> = [];
   let mode: "none" | "pre" | "post" = "none";
-  for (const token of line.split("").reduce<string[]>((acc, c) => {
-    if (isSpace(c)) acc.push("");
-    else acc[acc.length - 1] += c;
-    return acc;
-  }, [""])) {
+  for (const token of line.split(/[ \t\n\v\f\r]+/)) {
     if (token === "") continue;
     if (token === "pre:") mode = "pre";
     else if (token === "post:") mode = "post";

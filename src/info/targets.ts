@@ -1,4 +1,4 @@
-import * as fs from "node:fs";
+import fs = require("node:fs");
 import { detectCompression } from "../compress/kind";
 import { emptyConfig } from "../config/types";
 import { ModbundleError, isErrnoException } from "../errors";

@@ -1,4 +1,4 @@
-import * as fs from "node:fs";
+import fs = require("node:fs");
 import { errnoName, errnoNumber } from "../../native-bindings/syscalls";
 import { strerror } from "../commands/kmod-log";
 import { decompress } from "../compress/decompress";

@@ -1,4 +1,4 @@
-import * as fs from "node:fs";
+import fs = require("node:fs");
 import { decompress } from "../compress/decompress";
 import { detectCompression } from "../compress/kind";
 import { ElfFile } from "../elf/elf-file";

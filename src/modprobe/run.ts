@@ -1,4 +1,4 @@
-import * as fs from "node:fs";
+import fs = require("node:fs");
 import { CommandIO } from "../commands/io";
 import { FatalExit, KmodLogger, LOG_ERR } from "../commands/kmod-log";
 import { renderConfig } from "../config/show-config";

@@ -12,7 +12,7 @@ import { lookupModules } from "../resolve/lookup";
 import { ModuleDatabase } from "../resolve/module-db";
 import { ModuleContext, ModuleHandle } from "../resolve/modules";
 import { softdepsOf } from "../modprobe/probe-plan";
-import * as fs from "node:fs";
+import fs = require("node:fs");
 
 /**
  * `pack --only NAME...`: the modules named (or resolved from aliases, as modprobe resolves them)

@@ -1,5 +1,5 @@
-import * as fs from "node:fs";
-import * as path from "node:path";
+import fs = require("node:fs");
+import path = require("node:path");
 import { ModbundleError, describeSystemError } from "../errors";
 import { Bundle } from "../bundle/reader";
 import { TEXT_INDEX_FILES, renderTextIndex } from "../index/text-files";

@@ -1,5 +1,5 @@
-import * as fs from "node:fs";
-import * as path from "node:path";
+import fs = require("node:fs");
+import path = require("node:path");
 import { BundleIndex, encodeIndex, MemberRecord } from "../bundle/index-codec";
 import { ModbundleError } from "../errors";
 import { parseBuiltinList, parseBuiltinModinfo } from "../index/builtin";

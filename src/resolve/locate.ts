@@ -1,5 +1,5 @@
-import * as fs from "node:fs";
-import * as os from "node:os";
+import fs = require("node:fs");
+import os = require("node:os");
 import { Bundle } from "../bundle/reader";
 import { FileSource } from "../io/byte-source";
 import { loadDirectoryIndex } from "./directory-index";
