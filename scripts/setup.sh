@@ -24,3 +24,6 @@ for arch in amd64 i386 s390x; do
   scripts/fetch-kernel.sh "$arch" >/dev/null
 done
 scripts/fetch-headers.sh amd64 >/dev/null
+
+# The QEMU guests of test/vm/, bench/vm and npm run demo: qemu-system-x86, busybox-static.
+bash scripts/vm/host-packages.sh

@@ -1,0 +1,102 @@
+import * as path from "node:path";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import { kmodTree, packBundle } from "../test/vm/artefacts";
+import { requireVmFixture } from "../test/vm/fixture";
+import { Overlay } from "../test/vm/overlay";
+import { bootGuest, buildInitramfs } from "../test/vm/qemu";
+import { median, REPO_ROOT, runs } from "./common";
+
+/**
+ * Loading many modules on a real kernel: in one QEMU boot, Debian's kmod (`modprobe -a`, from the
+ * unpacked tree) and modbundle (`modprobe -a`, one process, from the bundle) load the same set,
+ * alternating, unloading everything between runs; then what modbundle's run is made of
+ * (scripts/vm/guest/bench.sh). Prints medians and the ratio (target <= 1.0).
+ * BENCH_RUNS sets the rounds (default 10), BENCH_VM_CPUS the guest's CPUs (default 1).
+ */
+const SET = [
+  // file systems
+  "btrfs", "ext4", "xfs", "vfat", "isofs", "udf", "squashfs", "f2fs", "hfsplus", "jfs", "nilfs2", "exfat",
+  // block
+  "loop", "nbd", "zram", "raid456", "dm_crypt",
+  // crypto
+  "aesni_intel", "xts", "serpent_avx2", "twofish_avx_x86_64", "chacha20poly1305", "sha3_generic",
+  // network
+  "dummy", "veth", "bridge", "bonding", "vxlan", "geneve", "macvlan", "ipvlan", "tun", "wireguard", "nlmon", "ifb", "e1000", "virtio_net",
+];
+
+interface Sample {
+  readonly seconds: number;
+  readonly status: number;
+  readonly modules: number;
+}
+
+function samples(lines: readonly string[], what: string): Sample[] {
+  return lines
+    .map((line) => line.split(" "))
+    .filter(([label]) => label === what)
+    .map(([, seconds, status, modules]) => ({ seconds: Number(seconds), status: Number(status), modules: Number(modules) }));
+}
+
+function summary(label: string, list: readonly Sample[]): string {
+  const values = list.map((s) => s.seconds);
+  return `${label.padEnd(20)} median ${median(values).toFixed(2)} s  (${values.map((v) => v.toFixed(2)).join(" ")})`;
+}
+
+async function main(): Promise<void> {
+  const fixture = requireVmFixture();
+  const rounds = runs();
+  const cpus = Number(process.env.BENCH_VM_CPUS ?? 1);
+  const bundle = packBundle(fixture, "bench", { only: SET });
+  const tree = kmodTree("bench", bundle, fixture.version);
+  const overlay = new Overlay()
+    .copy(`/boot/modules-${fixture.version}`, bundle)
+    .copy("/kmod", tree)
+    .write("/vm/bench.set", `${SET.join(" ")}\n`)
+    .write("/vm/bench.rounds", `${rounds}\n`)
+    .write("/vm/scenario.sh", fs.readFileSync(path.join(REPO_ROOT, "scripts", "vm", "guest", "bench.sh"), "latin1"));
+  const initrd = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "modbundle-bench-vm-")), "initrd.cpio");
+  try {
+    await buildInitramfs(initrd, [overlay.dir]);
+    console.log(`booting the guest (${cpus} CPU, TCG): ${SET.length} modules named, ${rounds} rounds per tool...`);
+    const run = await bootGuest({ vmlinuz: fixture.vmlinuz, initrd, timeoutSeconds: 300 + rounds * 120, cpus });
+    const errors = run.reports.get("BENCH_ERROR") ?? [];
+    const lines = run.reports.get("BENCH") ?? [];
+    if (!run.done || errors.length > 0 || lines.length === 0) {
+      throw new Error(`the guest run failed (QEMU exit ${run.status}):\n${errors.join("\n")}\n${run.text.slice(-3000)}`);
+    }
+    const kmod = samples(lines, "kmod");
+    const modbundle = samples(lines, "modbundle");
+    const failed = [...kmod, ...modbundle].filter((s) => s.status !== 0);
+    if (failed.length > 0) throw new Error(`a load failed: ${JSON.stringify(failed)}`);
+    const k = median(kmod.map((s) => s.seconds));
+    const m = median(modbundle.map((s) => s.seconds));
+    console.log(`${kmod[0].modules} modules loaded per run (${SET.length} named, with their dependencies and softdeps)`);
+    console.log(summary("kmod modprobe -a", kmod));
+    console.log(summary("modbundle modprobe -a", modbundle));
+    console.log(`ratio modbundle / kmod: ${(m / k).toFixed(3)} (target <= 1.0)`);
+    const part = (what: string): number => median(samples(lines, what).map((s) => s.seconds));
+    const node = part("node-start");
+    const parts: Array<[string, number]> = [
+      ["the kernel's work (= kmod's whole run)", k],
+      ["node start-up (node -e 0)", node],
+      ["CLI start, index, plan (modprobe -n minus node)", part("plan") - node],
+      ["loading ffi-napi (minus node)", part("ffi-load") - node],
+      ["reading the modules' bytes", part("read")],
+      ["SHA-256 of the modules' bytes", part("sha256")],
+      ["writing them to memory files", part("memfd-write")],
+    ];
+    parts.push(["the rest: per-module FFI calls, sysfs reads, GC", m - parts.reduce((a, [, v]) => a + v, 0)]);
+    console.log(`where modbundle's ${m.toFixed(2)} s go (medians):`);
+    for (const [label, seconds] of parts) console.log(`  ${label.padEnd(48)} ${seconds.toFixed(2)} s`);
+    console.log(`guest boot to power-off: ${run.seconds.toFixed(1)} s`);
+  } finally {
+    overlay.remove();
+    fs.rmSync(path.dirname(initrd), { recursive: true, force: true });
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : String(error));
+  process.exit(1);
+});

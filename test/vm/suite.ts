@@ -1,0 +1,83 @@
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { before, describe, it } from "node:test";
+import { CACHE } from "./artefacts";
+import { consoleTail } from "./console";
+import { requireVmFixture, vmSkipReason, VmFixture } from "./fixture";
+import { Overlay } from "./overlay";
+import { bootGuest, buildInitramfs, GuestRun } from "./qemu";
+
+/**
+ * One guest boot shared by several scenarios: the overlay is prepared and the guest booted once,
+ * in before(); each scenario is then one test, passing when the guest printed
+ * "@@RESULT <name> PASS". The console is kept in .cache/vm/<suite>.console.log for diagnosis.
+ */
+export interface Scenario {
+  /** The name the guest script reports under. */
+  readonly name: string;
+  /** What it shows, as the test's title. */
+  readonly title: string;
+}
+
+export interface GuestSetup {
+  readonly overlay: Overlay;
+  readonly disk?: string;
+}
+
+export interface GuestSuiteOptions {
+  readonly id: string;
+  readonly title: string;
+  readonly scenarios: readonly Scenario[];
+  readonly prepare: (fixture: VmFixture) => GuestSetup;
+  readonly timeoutSeconds: number;
+}
+
+export function guestSuite(options: GuestSuiteOptions): void {
+  const log = path.join(CACHE, `${options.id}.console.log`);
+  // QEMU's own limit comes first, so that a hung guest fails with its console, not a bare timeout.
+  describe(options.title, { skip: vmSkipReason(), timeout: (options.timeoutSeconds + 120) * 1000 }, () => {
+    let run: GuestRun | undefined;
+
+    before(async () => {
+      const fixture = requireVmFixture();
+      const setup = options.prepare(fixture);
+      const initrd = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "modbundle-vm-")), "initrd.cpio");
+      try {
+        await buildInitramfs(initrd, [setup.overlay.dir]);
+        run = await bootGuest({ vmlinuz: fixture.vmlinuz, initrd, disk: setup.disk, timeoutSeconds: options.timeoutSeconds });
+        fs.mkdirSync(CACHE, { recursive: true });
+        fs.writeFileSync(log, run.text);
+      } finally {
+        setup.overlay.remove();
+        fs.rmSync(path.dirname(initrd), { recursive: true, force: true });
+      }
+    });
+
+    const guest = (): GuestRun => {
+      assert.ok(run, "the guest did not run");
+      return run;
+    };
+
+    it("boots, runs every scenario and powers off", () => {
+      const g = guest();
+      const tail = `QEMU exit ${g.status}, ${g.seconds.toFixed(1)} s; console (${log}):\n${consoleTail(g.text)}\n${g.stderr}`;
+      assert.ok(g.booted, `the guest never reached /init. ${tail}`);
+      assert.ok(g.done, `the guest did not finish its scenarios. ${tail}`);
+      assert.equal(g.status, 0, tail);
+      const known = new Set(options.scenarios.map((s) => s.name));
+      assert.deepEqual([...g.results.keys()].filter((name) => !known.has(name)), [], "results for scenarios this suite does not list");
+    });
+
+    for (const scenario of options.scenarios) {
+      it(scenario.title, () => {
+        const g = guest();
+        const result = g.results.get(scenario.name);
+        assert.ok(result, `no result for ${scenario.name}; console (${log}):\n${consoleTail(g.text)}`);
+        const notes = (g.notes.get(scenario.name) ?? []).map((n) => `  ${n}`).join("\n");
+        assert.ok(result.passed, `${scenario.name}: ${result.detail}${notes ? `\n${notes}` : ""}`);
+      });
+    }
+  });
+}
