@@ -15,7 +15,7 @@ import { IndexAlias, ModuleIndex } from "../index/types";
  *
  *   CORE_STRINGS     module names, paths, softdep/weakdep values, devnames, kernel version
  *   META             kernel version (string ref)
- *   MEMBERS          per stored file: path, data offset (lo, hi), size, compression, SHA-256 (56 bytes)
+ *   MEMBERS          per stored file: path, data offset (lo, hi), size, compression, CRC-32 (28 bytes)
  *   MODULES          per module in depmod order: name, member, deps (start, count in U32S),
  *                    softdeps and weakdeps (start, count in STRING_LISTS)                (36 bytes)
  *   MODULES_BY_NAME  module numbers sorted by name bytes (binary search)
@@ -81,7 +81,7 @@ enum Section {
   BuiltinAliasPrefixLengths,
 }
 
-const MEMBER_WORDS = 14;
+const MEMBER_WORDS = 7;
 const MODULE_WORDS = 9;
 const ALIAS_WORDS = 7;
 const GROUP_WORDS = 4;
@@ -94,7 +94,8 @@ export interface MemberRecord {
   readonly offset: number;
   readonly size: number;
   readonly compression: CompressionKind;
-  readonly sha256: Buffer;
+  /** CRC-32 (zlib's) of the stored bytes. */
+  readonly crc32: number;
 }
 
 export interface IndexContent {
@@ -209,7 +210,7 @@ export function encodeIndex(content: IndexContent): Buffer {
     memberBuf.writeUInt32LE(Math.floor(m.offset / 0x100000000), at + 12);
     memberBuf.writeUInt32LE(m.size, at + 16);
     memberBuf.writeUInt32LE(compressionCode(m.compression), at + 20);
-    m.sha256.copy(memberBuf, at + 24);
+    memberBuf.writeUInt32LE(m.crc32, at + 24);
   });
 
   const u32s: number[] = [];
@@ -550,7 +551,7 @@ export class BundleIndex {
       offset: this.below(m.readUInt32LE(at + 12), 0x200000, `member ${i} offset high word`) * 0x100000000 + m.readUInt32LE(at + 8),
       size: m.readUInt32LE(at + 16),
       compression,
-      sha256: m.subarray(at + 24, at + 56),
+      crc32: m.readUInt32LE(at + 24),
     };
   }
 

@@ -8,7 +8,7 @@ export interface VerifyProblem {
 
 /**
  * Checks every member: its cpio header agrees with the index, and its bytes match their
- * SHA-256. All problems are collected, so that each bad member is named.
+ * CRC-32. All problems are collected, so that each bad member is named.
  */
 export function verifyBundle(bundle: Bundle): { readonly checked: number; readonly problems: VerifyProblem[] } {
   const problems: VerifyProblem[] = [];

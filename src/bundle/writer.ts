@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import fs = require("node:fs");
 import { crc32 } from "node:zlib";
 import path = require("node:path");
@@ -82,7 +81,7 @@ export class BundleWriter {
       offset: this.offset,
       size: data.length,
       compression: detectCompression(data.subarray(0, 6)) as CompressionKind,
-      sha256: createHash("sha256").update(data).digest(),
+      crc32: crc32(data),
     };
     const start = this.offset;
     this.write(data);

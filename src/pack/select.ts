@@ -32,7 +32,7 @@ export async function selectModules(tree: ModuleTree, kernelVersion: string, nam
     modules,
     ...listsInput(lists),
   });
-  const members = index.modules.map((m) => ({ path: m.path, offset: 0, size: 0, compression: "none" as const, sha256: Buffer.alloc(32) }));
+  const members = index.modules.map((m) => ({ path: m.path, offset: 0, size: 0, compression: "none" as const, crc32: 0 }));
   const db = new ModuleDatabase(tree.root, BundleIndex.fromBuffer(encodeIndex({ index, members }), tree.root), undefined, `directory ${tree.root}`);
   const config = loadModprobeConfig({
     paths: [],

@@ -79,6 +79,6 @@ export function loadDirectoryIndex(dir: string, kernelVersion: string): BundleIn
     builtinAliases: parseBuiltinModinfo(builtinModinfo).aliases,
     devnames: [],
   };
-  const members: MemberRecord[] = paths.map((p) => ({ path: p, offset: 0, size: 0, compression: "none", sha256: Buffer.alloc(32) }));
+  const members: MemberRecord[] = paths.map((p) => ({ path: p, offset: 0, size: 0, compression: "none", crc32: 0 }));
   return BundleIndex.fromBuffer(encodeIndex({ index, members }), dir);
 }
