@@ -83,7 +83,7 @@ async function main(): Promise<void> {
       ["CLI start, index, plan (modprobe -n minus node)", part("plan") - node],
       ["loading ffi-napi (minus node)", part("ffi-load") - node],
       ["reading the modules' bytes", part("read")],
-      ["SHA-256 of the modules' bytes", part("sha256")],
+      ["CRC-32 of the modules' bytes", part("crc32")],
       ["writing them to memory files", part("memfd-write")],
     ];
     parts.push(["the rest: per-module FFI calls, sysfs reads, GC", m - parts.reduce((a, [, v]) => a + v, 0)]);
