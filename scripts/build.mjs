@@ -6,7 +6,7 @@ import { chmodSync } from "node:fs";
 
 const COMMANDS = ["modprobe", "insmod", "rmmod", "lsmod", "modinfo", "tools"];
 const external = ["ffi-napi", "ref-napi", "fzstd", "xz-decompress", "commander"];
-const common = { bundle: true, platform: "node", target: "node20", format: "cjs", sourcemap: false, legalComments: "none", logLevel: "warning", external };
+const common = { bundle: true, platform: "node", target: "node20", format: "cjs", sourcemap: false, legalComments: "none", logLevel: "warning", external, minifyWhitespace: true, minifySyntax: true };
 
 // In the dispatcher, "./commands/X.js" and "./kernel/factory.js" are the separate files below.
 const separateFiles = {

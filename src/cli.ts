@@ -60,6 +60,15 @@ class BufferedStdout {
 
 const stdout = new BufferedStdout();
 
+// A reader that went away (`lsmod | head -1`) ends the program quietly, as SIGPIPE ends kmod's
+// tools, instead of an unhandled 'error' event with a stack trace.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code === "EPIPE") process.exit(process.exitCode ?? 0);
+    throw error;
+  });
+}
+
 function processIO(prog: string): CommandIO {
   let kernel: Kernel | undefined;
   return {

@@ -8,7 +8,8 @@ import { decompress } from "../../src/compress/decompress";
 import { detectCompression } from "../../src/compress/kind";
 import { buildModule } from "../helpers/elf-builder";
 import { DEPMOD_TEXT_FILES, depmodOf, writeTree } from "../helpers/tree";
-import { tempDir } from "../helpers/paths";
+import { CLI, tempDir } from "../helpers/paths";
+import { spawnSync } from "node:child_process";
 import { runCli } from "../helpers/run";
 import { SMALL_VERSION, smallTree } from "../helpers/small-tree";
 
@@ -49,6 +50,14 @@ describe("pack, unpack, list, info, verify", () => {
     assert.match(info.stdout, /^modules: {9}3$/m);
     assert.match(info.stdout, /^builtin modules: 1$/m);
     assert.match(info.stdout, /^builtin aliases: 1$/m);
+  });
+
+  it("a reader that stops early (| head -1) gets no error from the writer", () => {
+    const bundle = path.join(tempDir("pipe"), "b");
+    assert.equal(runCli(["pack", smallTree(), "-o", bundle]).status, 0);
+    const piped = spawnSync("sh", ["-c", `"${process.execPath}" "${CLI}" list "${bundle}" | head -1`], { encoding: "latin1" });
+    assert.equal(piped.stdout, "modules.builtin\n");
+    assert.equal(piped.stderr, "");
   });
 
   it("a failed pack leaves the previous bundle intact and no temporary file", () => {
