@@ -1,4 +1,3 @@
-import { endianness } from "node:os";
 import { crc32 } from "node:zlib";
 import { ModbundleError } from "../errors";
 import { CompressionKind, compressionCode, compressionFromCode } from "../compress/kind";
@@ -87,7 +86,7 @@ const ALIAS_WORDS = 7;
 const GROUP_WORDS = 4;
 const DEVNAME_WORDS = 6;
 const NONE = 0xffffffff;
-const HOST_BIG_ENDIAN = endianness() === "BE";
+const HOST_BIG_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 0;
 
 export interface MemberRecord {
   readonly path: string;

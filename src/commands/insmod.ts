@@ -69,7 +69,7 @@ function readModuleFile(filename: string): Found {
 }
 
 /** A bare module name from the module database; undefined when there is none of that name. */
-function readFromDatabase(name: string, bundle: string | undefined, env: NodeJS.ProcessEnv, release: string): Found | undefined {
+function readFromDatabase(name: string, bundle: string | undefined, env: NodeJS.ProcessEnv, release: () => string): Found | undefined {
   if (looksLikePath(name)) return undefined;
   let db: ModuleDatabase;
   try {
@@ -138,7 +138,7 @@ export const run: KmodCommand = async (args, io) => {
     found = readModuleFile(filename);
   } catch (e) {
     statError = e as NodeJS.ErrnoException;
-    found = readFromDatabase(filename, bundle, io.env, io.release());
+    found = readFromDatabase(filename, bundle, io.env, () => io.release());
   }
   if (found === undefined) return error(`could not load module ${filename}: ${strerror(statError?.code ?? "ENOENT")}`);
   if ("error" in found) return error(found.error);

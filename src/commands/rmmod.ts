@@ -64,7 +64,7 @@ class Rmmod {
   private isBuiltin(name: string): boolean {
     if (this.db === undefined) {
       try {
-        this.db = openModuleDatabase({ bundle: this.options.bundle, env: this.io.env, release: this.io.release() });
+        this.db = openModuleDatabase({ bundle: this.options.bundle, env: this.io.env, release: () => this.io.release() });
       } catch (error) {
         // Only a bundle the user named has to open.
         if (this.options.bundle !== undefined || this.io.env.MODBUNDLE) throw error;

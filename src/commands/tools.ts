@@ -1,4 +1,6 @@
 import { Command, CommanderError } from "commander";
+import { writeOut } from "./output";
+import { writeStderr } from "./stdio";
 
 /**
  * `modbundle pack|unpack|list|info|verify`: the bundle tools, registered with commander. Each
@@ -12,7 +14,7 @@ export async function runTools(argv: readonly string[]): Promise<number> {
     .description("all kernel modules of one kernel in a single file")
     .version(VERSION, "-V, --version")
     .exitOverride()
-    .configureOutput({ writeErr: (text) => process.stderr.write(text) });
+    .configureOutput({ writeOut: (text) => writeOut(text), writeErr: (text) => writeStderr(text, "utf8") });
 
   program
     .command("pack")

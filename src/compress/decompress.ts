@@ -1,4 +1,3 @@
-import zlib = require("node:zlib");
 import { ModbundleError } from "../errors";
 import { CompressionKind } from "./kind";
 
@@ -9,15 +8,16 @@ import { CompressionKind } from "./kind";
  * gzip uses node:zlib. Each decoder is loaded only when first needed, so that commands which
  * never decompress do not pay for it at start-up.
  */
+/* eslint-disable @typescript-eslint/no-require-imports -- loading a decoder on demand is the point */
 export async function decompress(kind: CompressionKind, data: Buffer, name: string): Promise<Buffer> {
   try {
     switch (kind) {
       case "none":
         return data;
       case "gzip":
-        return zlib.gunzipSync(data);
+        return process.getBuiltinModule("node:zlib").gunzipSync(data);
       case "zstd": {
-        const fzstd = await import("fzstd");
+        const fzstd = require("fzstd") as typeof import("fzstd");
         const out = fzstd.decompress(data);
         return Buffer.from(out.buffer, out.byteOffset, out.byteLength);
       }
@@ -32,9 +32,7 @@ export async function decompress(kind: CompressionKind, data: Buffer, name: stri
 }
 
 async function decompressXz(data: Buffer): Promise<Buffer> {
-  const loaded = await import("xz-decompress");
-  // Node's import() of this CommonJS package exposes its exports as `default`; a bundle, directly.
-  const XzReadableStream = loaded.XzReadableStream ?? (loaded as unknown as { default: typeof loaded }).default.XzReadableStream;
+  const { XzReadableStream } = require("xz-decompress") as typeof import("xz-decompress");
   const input = new ReadableStream<Uint8Array>({
     start(controller) {
       controller.enqueue(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
@@ -50,3 +48,4 @@ async function decompressXz(data: Buffer): Promise<Buffer> {
   }
   return Buffer.concat(chunks);
 }
+/* eslint-enable @typescript-eslint/no-require-imports */

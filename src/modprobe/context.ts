@@ -28,10 +28,10 @@ function emptyDatabase(dirname: string, version: string): ModuleDatabase {
 
 export function openDatabase(options: DatabaseOptions, io: CommandIO): ModuleDatabase {
   try {
-    return openModuleDatabase({ bundle: options.bundle, root: options.root, version: options.version, env: io.env, release: io.release() });
+    return openModuleDatabase({ bundle: options.bundle, root: options.root, version: options.version, env: io.env, release: () => io.release() });
   } catch (error) {
     if (error instanceof ModbundleError && error.code === "ETREE") {
-      return emptyDatabase(moduleDirname(options.root, options.version, io.release()), options.version ?? io.release());
+      return emptyDatabase(moduleDirname(options.root, options.version, () => io.release()), options.version ?? io.release());
     }
     throw error;
   }

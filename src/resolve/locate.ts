@@ -1,5 +1,4 @@
 import fs = require("node:fs");
-import os = require("node:os");
 import { Bundle } from "../bundle/reader";
 import { FileSource } from "../io/byte-source";
 import { loadDirectoryIndex } from "./directory-index";
@@ -15,22 +14,22 @@ export interface LocateOptions {
   readonly root?: string;
   readonly version?: string;
   readonly env: NodeJS.ProcessEnv;
-  /** `uname -r`. */
-  readonly release?: string;
+  /** `uname -r`, asked only when needed. */
+  readonly release: () => string;
 }
 
 /** kmod's dirname: "ROOT/lib/modules/VER" when -d or -S is given (ROOT may be ""), else "/lib/modules/$(uname -r)". */
-export function moduleDirname(root: string | undefined, version: string | undefined, release = os.release()): string {
-  if (root === undefined && version === undefined) return `/lib/modules/${release}`;
-  return `${root ?? ""}/lib/modules/${version ?? release}`;
+export function moduleDirname(root: string | undefined, version: string | undefined, release: () => string): string {
+  if (root === undefined && version === undefined) return `/lib/modules/${release()}`;
+  return `${root ?? ""}/lib/modules/${version ?? release()}`;
 }
 
 function openBundleFile(file: string, root: string | undefined, version: string | undefined): ModuleDatabase {
   const source = FileSource.open(file);
   try {
     const bundle = Bundle.open(source);
-    const dirname = moduleDirname(root ?? "", version ?? bundle.index.kernelVersion);
-    return new ModuleDatabase(root === undefined && version === undefined ? `/lib/modules/${bundle.index.kernelVersion}` : dirname, bundle.index, bundle, `bundle ${file}`);
+    const dirname = `${root ?? ""}/lib/modules/${version ?? bundle.index.kernelVersion}`;
+    return new ModuleDatabase(dirname, bundle.index, bundle, `bundle ${file}`);
   } catch (error) {
     source.close();
     throw error;
@@ -40,12 +39,11 @@ function openBundleFile(file: string, root: string | undefined, version: string 
 export function openModuleDatabase(options: LocateOptions): ModuleDatabase {
   const explicit = options.bundle ?? (options.env.MODBUNDLE || undefined);
   if (explicit !== undefined) return openBundleFile(explicit, options.root, options.version);
-  const release = options.release ?? os.release();
-  const version = options.version ?? release;
+  const version = options.version ?? options.release();
   const defaultBundle = `${options.root ?? ""}/boot/modules-${version}`;
   if (fs.existsSync(defaultBundle)) {
     return openBundleFile(defaultBundle, options.root, version);
   }
-  const dirname = moduleDirname(options.root, options.version, release);
+  const dirname = moduleDirname(options.root, options.version, () => version);
   return new ModuleDatabase(dirname, loadDirectoryIndex(dirname, version), undefined, `directory ${dirname}`);
 }

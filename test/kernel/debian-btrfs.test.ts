@@ -36,7 +36,7 @@ describe("Debian amd64 modules in the fake kernel", () => {
     if (!fixture || !symvers) return undefined;
     packed ??= packTree(fixture.moduleDir).then((bundle) => {
       bundleDir = path.dirname(bundle);
-      return { db: openModuleDatabase({ bundle, env: {} }), vmlinux: readSymvers(symvers), vermagic: `${fixture.version} SMP preempt mod_unload modversions ` };
+      return { db: openModuleDatabase({ bundle, env: {}, release: () => fixture.version }), vmlinux: readSymvers(symvers), vermagic: `${fixture.version} SMP preempt mod_unload modversions ` };
     });
     return packed;
   }

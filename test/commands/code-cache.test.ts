@@ -1,0 +1,56 @@
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { describe, it } from "node:test";
+import { cacheFileOf, cacheKeyLine, createCodeCache, loadOwnModule } from "../../src/code-cache";
+import { REPO_ROOT, tempDir } from "../helpers/paths";
+
+function writeModule(dir: string, name: string, body: string): string {
+  const file = path.join(dir, `${name}.js`);
+  fs.writeFileSync(file, cacheKeyLine(body) + body);
+  return file;
+}
+
+describe("code cache", () => {
+  it("a file loads through its cache and behaves as compiled", () => {
+    const dir = tempDir("code-cache");
+    const file = writeModule(dir, "answer", "exports.answer = (x) => x * 2; exports.file = __filename;");
+    fs.writeFileSync(cacheFileOf(file), createCodeCache(fs.readFileSync(file, "utf8"), file));
+    const loaded = loadOwnModule<{ answer: (x: number) => number; file: string }>(file);
+    assert.equal(loaded.answer(21), 42);
+    assert.equal(loaded.file, file);
+    assert.equal(loadOwnModule(file), loaded, "a second load returns the same exports");
+  });
+
+  it("a cache made for other contents is not used: the file's own code runs", () => {
+    const dir = tempDir("code-cache");
+    const file = writeModule(dir, "value", "exports.value = 'old';");
+    const stale = createCodeCache(fs.readFileSync(file, "utf8"), file);
+    // Same length, other contents: V8 alone would take the stale cache.
+    writeModule(dir, "value", "exports.value = 'new';");
+    fs.writeFileSync(cacheFileOf(file), stale);
+    assert.equal(loadOwnModule<{ value: string }>(file).value, "new");
+  });
+
+  it("a file without a key line or with a damaged cache loads as usual", () => {
+    const dir = tempDir("code-cache");
+    const plain = path.join(dir, "plain.js");
+    fs.writeFileSync(plain, "exports.ok = true;");
+    fs.writeFileSync(cacheFileOf(plain), "garbage");
+    assert.equal(loadOwnModule<{ ok: boolean }>(plain).ok, true);
+    const keyed = writeModule(dir, "keyed", "exports.ok = 1;");
+    fs.writeFileSync(cacheFileOf(keyed), Buffer.concat([Buffer.from(fs.readFileSync(keyed, "latin1").split("\n")[0] + "\n", "latin1"), Buffer.alloc(64, 0xa5)]));
+    assert.equal(loadOwnModule<{ ok: number }>(keyed).ok, 1);
+  });
+
+  it("every built command file has a cache that V8 accepts in a fresh process", () => {
+    const files = ["commands/modprobe.js", "commands/insmod.js", "commands/rmmod.js", "commands/lsmod.js", "commands/modinfo.js", "commands/tools.js", "kernel/factory.js"];
+    const loader = path.join(REPO_ROOT, "build", "src", "code-cache.js");
+    for (const relative of files) {
+      const file = path.join(REPO_ROOT, "dist", relative);
+      const check = `process.exitCode = require(${JSON.stringify(loader)}).codeCacheAccepted(${JSON.stringify(file)}) ? 0 : 1`;
+      assert.equal(spawnSync(process.execPath, ["-e", check]).status, 0, `${relative}: cache missing or rejected`);
+    }
+  });
+});
