@@ -1,4 +1,4 @@
-import { crc32 } from "node:zlib";
+import { crc32 } from "../util/crc32";
 import { ModbundleError } from "../errors";
 import { CompressionKind, compressionCode, compressionFromCode } from "../compress/kind";
 import { IndexAlias, ModuleIndex } from "../index/types";

@@ -1,4 +1,4 @@
-import { crc32 } from "node:zlib";
+import { crc32 } from "../util/crc32";
 import { ModbundleError } from "../errors";
 import { ByteSource, checkRange } from "../io/byte-source";
 import { CPIO_HEADER_SIZE, CpioHeader, S_IFMT, S_IFDIR, S_IFREG, decodeHeader as decodeCpioHeader, headerAndNameSize } from "./cpio";

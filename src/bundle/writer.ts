@@ -1,5 +1,5 @@
 import fs = require("node:fs");
-import { crc32 } from "node:zlib";
+import { crc32 } from "../util/crc32";
 import path = require("node:path");
 import { ModbundleError, describeSystemError } from "../errors";
 import { CompressionKind, detectCompression } from "../compress/kind";

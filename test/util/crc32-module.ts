@@ -1,0 +1,101 @@
+/**
+ * The CRC-32 WebAssembly module of src/util/crc32.ts, assembled from readable instructions (the
+ * source keeps only the bytes, so that start-up does not assemble them).
+ */
+/** Unsigned and signed LEB128, as WebAssembly encodes integers. */
+function uleb(n: number): number[] {
+  const out: number[] = [];
+  do {
+    let byte = n & 0x7f;
+    n >>>= 7;
+    if (n !== 0) byte |= 0x80;
+    out.push(byte);
+  } while (n !== 0);
+  return out;
+}
+function sleb(n: number): number[] {
+  const out: number[] = [];
+  for (;;) {
+    const byte = n & 0x7f;
+    n >>= 7;
+    if ((n === 0 && (byte & 0x40) === 0) || (n === -1 && (byte & 0x40) !== 0)) return [...out, byte];
+    out.push(byte | 0x80);
+  }
+}
+
+const I32 = 0x7f;
+const op = {
+  get: (i: number) => [0x20, i],
+  set: (i: number) => [0x21, i],
+  const: (n: number) => [0x41, ...sleb(n)],
+  load: (offset: number) => [0x28, 2, ...uleb(offset)],
+  load8: (offset: number) => [0x2d, 0, ...uleb(offset)],
+  add: [0x6a],
+  and: [0x71],
+  xor: [0x73],
+  shl: [0x74],
+  shrU: [0x76],
+  geU: [0x4f],
+  brIf: (depth: number) => [0x0d, depth],
+  br: (depth: number) => [0x0c, depth],
+  blockLoop: [0x02, 0x40, 0x03, 0x40],
+  endEnd: [0x0b, 0x0b],
+};
+
+/** `table[k][index]`, with the index on the stack: tables lie at k * 1 KiB from address 0. */
+const lookup = (k: number): number[] => [...op.const(2), ...op.shl, ...op.load(k * 1024)];
+
+/**
+ * crc(p, n, crc) -> crc over memory[p, p + n), not inverted at either end.
+ * Locals: 0 p, 1 n (then: end), 2 crc, 3 end of the 8-byte steps, 4 word.
+ */
+function crcFunctionBody(): number[] {
+  const [p, end, crc, end8, word] = [0, 1, 2, 3, 4];
+  const byteStep = (offset: number, k: number): number[] => [...op.get(p), ...op.load8(offset), ...lookup(k), ...op.xor];
+  return [
+    ...op.get(p), ...op.get(1), ...op.const(-8), ...op.and, ...op.add, ...op.set(end8),
+    ...op.get(p), ...op.get(1), ...op.add, ...op.set(end),
+    ...op.blockLoop,
+    ...op.get(p), ...op.get(end8), ...op.geU, ...op.brIf(1),
+    ...op.get(p), ...op.load(0), ...op.get(crc), ...op.xor, ...op.set(word),
+    ...op.get(word), ...op.const(255), ...op.and, ...lookup(7),
+    ...op.get(word), ...op.const(8), ...op.shrU, ...op.const(255), ...op.and, ...lookup(6), ...op.xor,
+    ...op.get(word), ...op.const(16), ...op.shrU, ...op.const(255), ...op.and, ...lookup(5), ...op.xor,
+    ...op.get(word), ...op.const(24), ...op.shrU, ...lookup(4), ...op.xor,
+    ...byteStep(4, 3), ...byteStep(5, 2), ...byteStep(6, 1), ...byteStep(7, 0),
+    ...op.set(crc),
+    ...op.get(p), ...op.const(8), ...op.add, ...op.set(p),
+    ...op.br(0),
+    ...op.endEnd,
+    ...op.blockLoop,
+    ...op.get(p), ...op.get(end), ...op.geU, ...op.brIf(1),
+    ...op.get(crc), ...op.get(p), ...op.load8(0), ...op.xor, ...op.const(255), ...op.and, ...lookup(0),
+    ...op.get(crc), ...op.const(8), ...op.shrU, ...op.xor, ...op.set(crc),
+    ...op.get(p), ...op.const(1), ...op.add, ...op.set(p),
+    ...op.br(0),
+    ...op.endEnd,
+    ...op.get(crc),
+    0x0b,
+  ];
+}
+
+function section(id: number, content: number[]): number[] {
+  return [id, ...uleb(content.length), ...content];
+}
+function name(text: string): number[] {
+  return [...uleb(text.length), ...Array.from(text, (c) => c.charCodeAt(0))];
+}
+
+/** A module importing memory "env.memory" and exporting crc(i32, i32, i32) -> i32. */
+export function crcModuleBytes(): Uint8Array {
+  const body = [1, 2, I32, ...crcFunctionBody()];
+  return new Uint8Array([
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    ...section(1, [1, 0x60, 3, I32, I32, I32, 1, I32]),
+    ...section(2, [1, ...name("env"), ...name("memory"), 0x02, 0x00, 1]),
+    ...section(3, [1, 0]),
+    ...section(7, [1, ...name("crc"), 0x00, 0]),
+    ...section(10, [1, ...uleb(body.length), ...body]),
+  ]);
+}
+
