@@ -23,7 +23,8 @@ function distDigest(): string {
   if (distDigestValue === undefined) {
     const hash = createHash("sha256");
     const dist = path.join(REPO_ROOT, "dist");
-    for (const name of fs.readdirSync(dist).sort()) hash.update(name).update(fs.readFileSync(path.join(dist, name)));
+    const files = (fs.readdirSync(dist, { recursive: true }) as string[]).filter((name) => fs.statSync(path.join(dist, name)).isFile());
+    for (const name of files.sort()) hash.update(name).update(fs.readFileSync(path.join(dist, name)));
     distDigestValue = hash.digest("hex");
   }
   return distDigestValue;
