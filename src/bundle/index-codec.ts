@@ -42,7 +42,7 @@ import { IndexAlias, ModuleIndex } from "../index/types";
  * checks everything at once (for verify).
  */
 export const INDEX_MAGIC = "MBIX";
-export const INDEX_VERSION = 1;
+export const INDEX_VERSION = 2;
 /** Bytes a reader fetches to get the head and the section table in one read. */
 export const INDEX_DIRECTORY_MAX = 16 + 64 * 16;
 const ENTRY_SIZE = 16;
@@ -62,23 +62,24 @@ enum Section {
   ModulesByName,
   U32s,
   StringLists,
-  Aliases,
-  AliasesSorted,
-  AliasGroups,
-  AliasHash,
-  BuiltinAliases,
-  BuiltinAliasesSorted,
-  BuiltinAliasGroups,
-  BuiltinAliasHash,
-  Symbols,
+  Symbols = 16,
   Builtin,
   Devnames,
-  AliasStrings,
-  BuiltinStrings,
+  BuiltinStrings = 20,
   SymbolStrings,
-  AliasPrefixLengths,
-  BuiltinAliasPrefixLengths,
+  AliasFamilies = 24,
+  AliasOrder,
+  BuiltinAliasTable,
+  /** The first of the alias families' tables: family k is section FirstAliasFamily + k. */
+  FirstAliasFamily = 32,
 }
+
+/** Families: aliases whose literal prefix starts with the same FAMILY_KEY_LENGTH bytes. */
+const FAMILY_KEY_LENGTH = 4;
+const FAMILY_MIN_ALIASES = 256;
+const MAX_KEYED_FAMILIES = 31;
+const FAMILY_WORDS = 7;
+const TABLE_HEAD_WORDS = 12;
 
 const MEMBER_WORDS = 7;
 const MODULE_WORDS = 9;
@@ -155,7 +156,19 @@ function words(values: number[]): Buffer {
   return out;
 }
 
-function encodeAliasTable(pool: StringPool, aliases: readonly IndexAlias[]): [Buffer, Buffer, Buffer, Buffer, Buffer] {
+function padded(data: Buffer): Buffer {
+  const pad = (4 - (data.length % 4)) % 4;
+  return pad === 0 ? data : Buffer.concat([data, Buffer.alloc(pad)]);
+}
+
+/**
+ * One alias table in one section: a head of six (offset, length) word pairs, in bytes from the
+ * section's start, locating records, sorted, groups, hash, prefix lengths and the strings, then
+ * those parts, each padded to 4 bytes. The table has its own string pool, so that a lookup reads
+ * only the tables it needs.
+ */
+function encodeAliasTable(aliases: readonly IndexAlias[]): Buffer {
+  const pool = new StringPool();
   const records: number[] = [];
   for (const alias of aliases) {
     const key = alias.key === undefined ? [0, NONE] : pool.ref(alias.key);
@@ -187,13 +200,52 @@ function encodeAliasTable(pool: StringPool, aliases: readonly IndexAlias[]): [Bu
     hash[slot] = g + 1;
   });
   const lengths = [...new Set(prefixes.map((p) => Buffer.byteLength(p, "latin1")))].sort((a, b) => a - b);
-  return [words(records), words(sorted), words(groups), words(hash), words(lengths)];
+  const parts = [words(records), words(sorted), words(groups), words(hash), words(lengths), padded(pool.bytes())];
+  const head = Buffer.alloc(TABLE_HEAD_WORDS * 4);
+  let at = head.length;
+  parts.forEach((part, i) => {
+    head.writeUInt32LE(at, i * 8);
+    head.writeUInt32LE(part.length, i * 8 + 4);
+    at += part.length;
+  });
+  return Buffer.concat([head, ...parts]);
+}
+
+/** The family key of an alias: the first FAMILY_KEY_LENGTH bytes of its key's literal prefix. */
+function familyKeyOf(alias: IndexAlias): string | undefined {
+  if (alias.key === undefined) return undefined;
+  const prefixLength = literalPrefixLength(alias.key);
+  return prefixLength >= FAMILY_KEY_LENGTH ? alias.key.slice(0, FAMILY_KEY_LENGTH) : undefined;
+}
+
+/**
+ * The aliases split into families: one per frequent family key (sorted by bytes), then one for
+ * all the others (key undefined). A query needs only its own key's family and the last one.
+ */
+function aliasFamilies(aliases: readonly IndexAlias[]): Array<{ key: string | undefined; members: number[] }> {
+  const counts = new Map<string, number>();
+  for (const alias of aliases) {
+    const key = familyKeyOf(alias);
+    if (key !== undefined) counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  const keys = [...counts]
+    .filter(([, count]) => count >= FAMILY_MIN_ALIASES)
+    .sort((a, b) => b[1] - a[1] || byteCompare(a[0], b[0]))
+    .slice(0, MAX_KEYED_FAMILIES)
+    .map(([key]) => key)
+    .sort(byteCompare);
+  const families: Array<{ key: string | undefined; members: number[] }> = [...keys.map((key) => ({ key, members: [] as number[] })), { key: undefined, members: [] }];
+  const familyOfKey = new Map(keys.map((key, i) => [key, i]));
+  aliases.forEach((alias, i) => {
+    const key = familyKeyOf(alias);
+    families[(key === undefined ? undefined : familyOfKey.get(key)) ?? keys.length].members.push(i);
+  });
+  return families;
 }
 
 export function encodeIndex(content: IndexContent): Buffer {
   const { index, members } = content;
   const pool = new StringPool();
-  const aliasPool = new StringPool();
   const builtinPool = new StringPool();
   const symbolPool = new StringPool();
   const memberByPath = new Map(members.map((m, i) => [m.path, i]));
@@ -229,8 +281,21 @@ export function encodeIndex(content: IndexContent): Buffer {
   }
   const byName = index.modules.map((_, i) => i).sort((a, b) => byteCompare(index.modules[a].name, index.modules[b].name));
 
-  const aliasTable = encodeAliasTable(aliasPool, index.aliases);
-  const builtinAliasTable = encodeAliasTable(builtinPool, index.builtinAliases);
+  const families = aliasFamilies(index.aliases);
+  const familyTables = families.map((family) => encodeAliasTable(family.members.map((i) => index.aliases[i])));
+  const familyWords: number[] = [];
+  const aliasOrder = new Array<number>(index.aliases.length);
+  let aliasBase = 0;
+  let groupBase = 0;
+  families.forEach((family, k) => {
+    const keyBytes = Buffer.alloc(4);
+    if (family.key !== undefined) keyBytes.write(family.key, "latin1");
+    const groupCount = familyTables[k].readUInt32LE(2 * 8 + 4) / (GROUP_WORDS * 4);
+    familyWords.push(Section.FirstAliasFamily + k, family.key === undefined ? 0 : FAMILY_KEY_LENGTH, keyBytes.readUInt32LE(0), aliasBase, family.members.length, groupBase, groupCount);
+    family.members.forEach((original, local) => (aliasOrder[original] = aliasBase + local));
+    aliasBase += family.members.length;
+    groupBase += groupCount;
+  });
   const symbols: number[] = [];
   for (const symbol of [...index.symbols].sort((a, b) => byteCompare(a.name, b.name))) symbols.push(...symbolPool.ref(symbol.name), symbol.module);
   const builtin: number[] = [];
@@ -245,25 +310,18 @@ export function encodeIndex(content: IndexContent): Buffer {
     [Section.ModulesByName, words(byName)],
     [Section.U32s, words(u32s)],
     [Section.StringLists, words(stringLists)],
-    [Section.Aliases, aliasTable[0]],
-    [Section.AliasesSorted, aliasTable[1]],
-    [Section.AliasGroups, aliasTable[2]],
-    [Section.AliasHash, aliasTable[3]],
-    [Section.BuiltinAliases, builtinAliasTable[0]],
-    [Section.BuiltinAliasesSorted, builtinAliasTable[1]],
-    [Section.BuiltinAliasGroups, builtinAliasTable[2]],
-    [Section.BuiltinAliasHash, builtinAliasTable[3]],
     [Section.Symbols, words(symbols)],
     [Section.Builtin, words(builtin)],
     [Section.Devnames, words(devnames)],
   ];
   sections.unshift([Section.CoreStrings, pool.bytes()]);
   sections.push(
-    [Section.AliasStrings, aliasPool.bytes()],
     [Section.BuiltinStrings, builtinPool.bytes()],
     [Section.SymbolStrings, symbolPool.bytes()],
-    [Section.AliasPrefixLengths, aliasTable[4]],
-    [Section.BuiltinAliasPrefixLengths, builtinAliasTable[4]],
+    [Section.AliasFamilies, words(familyWords)],
+    [Section.AliasOrder, words(aliasOrder)],
+    [Section.BuiltinAliasTable, encodeAliasTable(index.builtinAliases)],
+    ...familyTables.map((table, k): [Section, Buffer] => [Section.FirstAliasFamily + k, table]),
   );
 
   const head = Buffer.alloc(16 + sections.length * ENTRY_SIZE);
@@ -304,6 +362,9 @@ export function bufferIndexSource(data: Buffer): IndexSource {
 }
 
 interface AliasTable {
+  /** Alias and group numbers of this table start at these (families share one numbering). */
+  readonly aliasBase: number;
+  readonly groupBase: number;
   /** The longest literal prefix of any group: longer query prefixes need no probe. */
   readonly longestPrefix: number;
   /** Which prefix lengths some group has: the others need no probe. */
@@ -327,25 +388,28 @@ const RECORD_WORDS: Partial<Record<Section, number>> = {
   [Section.ModulesByName]: 1,
   [Section.U32s]: 1,
   [Section.StringLists]: 2,
-  [Section.Aliases]: ALIAS_WORDS,
-  [Section.AliasesSorted]: 1,
-  [Section.AliasGroups]: GROUP_WORDS,
-  [Section.AliasHash]: 1,
-  [Section.BuiltinAliases]: ALIAS_WORDS,
-  [Section.BuiltinAliasesSorted]: 1,
-  [Section.BuiltinAliasGroups]: GROUP_WORDS,
-  [Section.BuiltinAliasHash]: 1,
   [Section.Symbols]: 3,
   [Section.Builtin]: 2,
   [Section.Devnames]: DEVNAME_WORDS,
-  [Section.AliasPrefixLengths]: 1,
-  [Section.BuiltinAliasPrefixLengths]: 1,
+  [Section.AliasFamilies]: FAMILY_WORDS,
+  [Section.AliasOrder]: 1,
 };
+
+interface AliasFamily {
+  readonly section: Section;
+  /** The family key; undefined for the family of all other aliases, which every query needs. */
+  readonly key: string | undefined;
+  readonly aliasBase: number;
+  readonly aliasCount: number;
+  readonly groupBase: number;
+  readonly groupCount: number;
+}
 
 export class BundleIndex {
   private readonly entries = new Map<Section, Entry>();
   private readonly loaded = new Map<Section, Buffer>();
-  private aliasTables: [AliasTable?, AliasTable?] = [];
+  private readonly aliasTables = new Map<Section, AliasTable>();
+  private familyList?: AliasFamily[];
 
   constructor(
     private readonly source: IndexSource,
@@ -444,38 +508,99 @@ export class BundleIndex {
     return this.modules.length / MODULE_WORDS;
   }
 
-  private aliasTable(builtin: boolean): AliasTable {
-    const slot = builtin ? 1 : 0;
-    let table = this.aliasTables[slot];
-    if (!table) {
-      const lengths = this.table(builtin ? Section.BuiltinAliasPrefixLengths : Section.AliasPrefixLengths);
-      const longestPrefix = lengths.length > 0 ? Math.min(lengths[lengths.length - 1], 0xffff) : 0;
-      const prefixLengths = new Uint8Array(longestPrefix + 1);
-      for (const length of lengths) if (length <= longestPrefix) prefixLengths[length] = 1;
-      table = builtin
-        ? {
-            longestPrefix,
-            prefixLengths,
-            strings: this.section(Section.BuiltinStrings),
-            records: this.table(Section.BuiltinAliases),
-            sorted: this.table(Section.BuiltinAliasesSorted),
-            groups: this.table(Section.BuiltinAliasGroups),
-            hash: this.table(Section.BuiltinAliasHash),
-          }
-        : {
-            longestPrefix,
-            prefixLengths,
-            strings: this.section(Section.AliasStrings),
-            records: this.table(Section.Aliases),
-            sorted: this.table(Section.AliasesSorted),
-            groups: this.table(Section.AliasGroups),
-            hash: this.table(Section.AliasHash),
-          };
-      if (table.hash.length === 0 || (table.hash.length & (table.hash.length - 1)) !== 0) {
-        throw this.corrupt("alias hash table size is not a power of two");
+  /** The regular aliases' families, from ALIAS_FAMILIES, with their number ranges checked. */
+  private get families(): AliasFamily[] {
+    if (!this.familyList) {
+      const f = this.table(Section.AliasFamilies);
+      const families: AliasFamily[] = [];
+      let aliasBase = 0;
+      let groupBase = 0;
+      for (let w = 0; w < f.length; w += FAMILY_WORDS) {
+        const keyLength = f[w + 1];
+        if (f[w] < Section.FirstAliasFamily || f[w] >= Section.FirstAliasFamily + 64 || keyLength > FAMILY_KEY_LENGTH) throw this.corrupt(`alias family ${w / FAMILY_WORDS} is malformed`);
+        if (f[w + 3] !== aliasBase || f[w + 5] !== groupBase) throw this.corrupt(`alias family ${w / FAMILY_WORDS} does not continue the numbering`);
+        const keyBytes = Buffer.alloc(4);
+        keyBytes.writeUInt32LE(f[w + 2]);
+        families.push({ section: f[w], key: keyLength === 0 ? undefined : keyBytes.toString("latin1", 0, keyLength), aliasBase, aliasCount: f[w + 4], groupBase, groupCount: f[w + 6] });
+        aliasBase += f[w + 4];
+        groupBase += f[w + 6];
       }
-      this.aliasTables[slot] = table;
+      this.familyList = families;
     }
+    return this.familyList;
+  }
+
+  /** The tables a query must search: the families of its key, and the table of the others. */
+  private tablesFor(builtin: boolean, query: string): AliasTable[] {
+    if (builtin) return [this.loadAliasTable(Section.BuiltinAliasTable, 0, 0)];
+    const tables: AliasTable[] = [];
+    for (const family of this.families) {
+      if (family.key === undefined || query.startsWith(family.key)) tables.push(this.familyTable(family));
+    }
+    return tables;
+  }
+
+  private familyTable(family: AliasFamily): AliasTable {
+    const table = this.loadAliasTable(family.section, family.aliasBase, family.groupBase);
+    if (table.records.length / ALIAS_WORDS !== family.aliasCount || table.groups.length / GROUP_WORDS !== family.groupCount) {
+      throw this.corrupt(`alias family in section ${family.section} disagrees with ALIAS_FAMILIES`);
+    }
+    return table;
+  }
+
+  /** The table holding alias number `alias` (or, with `group`, group number `alias`). */
+  private tableOf(builtin: boolean, number: number, group = false): AliasTable {
+    if (builtin) return this.loadAliasTable(Section.BuiltinAliasTable, 0, 0);
+    for (const family of this.families) {
+      const [base, count] = group ? [family.groupBase, family.groupCount] : [family.aliasBase, family.aliasCount];
+      if (number >= base && number - base < count) return this.familyTable(family);
+    }
+    throw this.corrupt(`${group ? "alias group" : "alias number"} ${number} is out of range`);
+  }
+
+  /** A packed alias table section (see encodeAliasTable). */
+  private loadAliasTable(id: Section, aliasBase: number, groupBase: number): AliasTable {
+    let table = this.aliasTables.get(id);
+    if (table) return table;
+    const data = this.section(id);
+    if (data.length < TABLE_HEAD_WORDS * 4) throw this.corrupt(`alias table ${Section[id] ?? id} is shorter than its head`);
+    const part = (i: number, recordWords: number): [number, number] => {
+      const offset = data.readUInt32LE(i * 8);
+      const length = data.readUInt32LE(i * 8 + 4);
+      if (offset % 4 !== 0 || offset > data.length || length > data.length - offset || length % (recordWords * 4) !== 0) {
+        throw this.corrupt(`alias table ${id} part ${i} at ${offset}+${length} is malformed`);
+      }
+      return [offset, length];
+    };
+    const wordsOf = (i: number, recordWords: number): Uint32Array => {
+      const [offset, length] = part(i, recordWords);
+      // Viewed in place, in host order: copied when misaligned or big-endian.
+      if ((data.byteOffset + offset) % 4 === 0 && !HOST_BIG_ENDIAN) return new Uint32Array(data.buffer, data.byteOffset + offset, length / 4);
+      const copy = Buffer.alloc(length);
+      data.copy(copy, 0, offset, offset + length);
+      if (HOST_BIG_ENDIAN) copy.swap32();
+      return new Uint32Array(copy.buffer, copy.byteOffset, length / 4);
+    };
+    const [stringsOffset, stringsLength] = part(5, 0.25);
+    const lengths = wordsOf(4, 1);
+    const longestPrefix = lengths.length > 0 ? Math.min(lengths[lengths.length - 1], 0xffff) : 0;
+    const prefixLengths = new Uint8Array(longestPrefix + 1);
+    for (const length of lengths) if (length <= longestPrefix) prefixLengths[length] = 1;
+    table = {
+      aliasBase,
+      groupBase,
+      longestPrefix,
+      prefixLengths,
+      records: wordsOf(0, ALIAS_WORDS),
+      sorted: wordsOf(1, 1),
+      groups: wordsOf(2, GROUP_WORDS),
+      hash: wordsOf(3, 1),
+      strings: data.subarray(stringsOffset, stringsOffset + stringsLength),
+    };
+    if (table.hash.length === 0 || (table.hash.length & (table.hash.length - 1)) !== 0) {
+      throw this.corrupt("alias hash table size is not a power of two");
+    }
+    this.aliasTables.set(id, table);
     return table;
   }
 
@@ -518,10 +643,11 @@ export class BundleIndex {
     const byName = this.table(Section.ModulesByName);
     if (byName.length !== this.moduleCount) throw this.corrupt("name table and module table differ in size");
     for (const m of byName) this.below(m, this.moduleCount, "module number");
-    for (const builtin of [false, true]) {
-      const t = this.aliasTable(builtin);
+    const tables = [this.loadAliasTable(Section.BuiltinAliasTable, 0, 0), ...this.families.map((family) => this.familyTable(family))];
+    for (const t of tables) {
+      const builtin = t === tables[0];
       const aliasCount = t.records.length / ALIAS_WORDS;
-      for (let i = 0; i < aliasCount; i++) this.alias(builtin, i);
+      for (let i = 0; i < aliasCount; i++) this.alias(builtin, t.aliasBase + i);
       for (const v of t.sorted) this.below(v, aliasCount, "alias number");
       const groupCount = t.groups.length / GROUP_WORDS;
       for (let g = 0; g < groupCount; g++) {
@@ -674,7 +800,10 @@ export class BundleIndex {
    * identified by its number and holds `count` aliases, read with groupAlias().
    */
   forEachAliasGroup(builtin: boolean, query: string, visit: (group: number, count: number) => void): void {
-    const t = this.aliasTable(builtin);
+    for (const table of this.tablesFor(builtin, query)) this.forEachGroupIn(table, query, visit);
+  }
+
+  private forEachGroupIn(t: AliasTable, query: string, visit: (group: number, count: number) => void): void {
     const { hash: table, groups, strings } = t;
     const mask = table.length - 1;
     const groupCount = groups.length / GROUP_WORDS;
@@ -702,7 +831,7 @@ export class BundleIndex {
         }
         if (!equal) continue;
         this.span(groups[w + 2], groups[w + 3], t.sorted.length, "alias group");
-        visit(group, groups[w + 3]);
+        visit(t.groupBase + group, groups[w + 3]);
         break;
       }
     }
@@ -710,36 +839,37 @@ export class BundleIndex {
 
   /** The alias number of the `k`th member of a group (see forEachAliasGroup). */
   groupAlias(builtin: boolean, group: number, k: number): number {
-    const t = this.aliasTable(builtin);
-    const w = group * GROUP_WORDS;
-    return this.below(t.sorted[t.groups[w + 2] + this.below(k, t.groups[w + 3], "alias group member")], t.records.length / ALIAS_WORDS, "alias number");
+    const t = this.tableOf(builtin, group, true);
+    const w = (group - t.groupBase) * GROUP_WORDS;
+    return t.aliasBase + this.below(t.sorted[t.groups[w + 2] + this.below(k, t.groups[w + 3], "alias group member")], t.records.length / ALIAS_WORDS, "alias number");
   }
 
   /** An alias's lookup key (its normalised pattern). */
-  aliasKey(builtin: boolean, i: number): string {
-    const t = this.aliasTable(builtin);
-    this.below(i, t.records.length / ALIAS_WORDS, "alias number");
+  aliasKey(builtin: boolean, alias: number): string {
+    const t = this.tableOf(builtin, alias);
+    const i = alias - t.aliasBase;
     return this.string(t.strings, t.records[i * ALIAS_WORDS + 2], t.records[i * ALIAS_WORDS + 3]);
   }
 
   /** An alias's target module name and priority (its module number; 0 for builtin aliases). */
-  aliasTarget(builtin: boolean, i: number): { readonly target: string; readonly priority: number } {
-    const t = this.aliasTable(builtin);
-    this.below(i, t.records.length / ALIAS_WORDS, "alias number");
-    const w = i * ALIAS_WORDS;
+  aliasTarget(builtin: boolean, alias: number): { readonly target: string; readonly priority: number } {
+    const t = this.tableOf(builtin, alias);
+    const w = (alias - t.aliasBase) * ALIAS_WORDS;
     const module = t.records[w + 6];
     return { target: this.string(t.strings, t.records[w + 4], t.records[w + 5]), priority: module === NONE ? 0 : this.below(module, this.moduleCount, "alias module") };
   }
 
   aliasCount(builtin: boolean): number {
-    return this.aliasTable(builtin).records.length / ALIAS_WORDS;
+    if (builtin) return this.loadAliasTable(Section.BuiltinAliasTable, 0, 0).records.length / ALIAS_WORDS;
+    const families = this.families;
+    return families.length === 0 ? 0 : families[families.length - 1].aliasBase + families[families.length - 1].aliasCount;
   }
 
-  alias(builtin: boolean, i: number): IndexAlias {
-    const t = this.aliasTable(builtin);
+  /** Alias number `alias` (numbers run through the families; see aliasInDepmodOrder). */
+  alias(builtin: boolean, alias: number): IndexAlias {
+    const t = this.tableOf(builtin, alias);
     const r = t.records;
-    this.below(i, r.length / ALIAS_WORDS, "alias number");
-    const w = i * ALIAS_WORDS;
+    const w = (alias - t.aliasBase) * ALIAS_WORDS;
     return {
       pattern: this.string(t.strings, r[w], r[w + 1]),
       key: r[w + 3] === NONE ? undefined : this.string(t.strings, r[w + 2], r[w + 3]),
@@ -760,8 +890,10 @@ export class BundleIndex {
         weakdeps: this.moduleWeakdeps(i),
       });
     }
+    const order = this.table(Section.AliasOrder);
+    if (order.length !== this.aliasCount(false)) throw this.corrupt("ALIAS_ORDER and the alias families differ in size");
     const aliasList = (builtin: boolean): IndexAlias[] =>
-      Array.from({ length: this.aliasCount(builtin) }, (_, i) => this.alias(builtin, i));
+      Array.from({ length: this.aliasCount(builtin) }, (_, i) => this.alias(builtin, builtin ? i : order[i]));
     const symbolTable = this.table(Section.Symbols);
     const symbolStrings = this.section(Section.SymbolStrings);
     const symbols = [];
