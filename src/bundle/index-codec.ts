@@ -541,19 +541,30 @@ export class BundleIndex {
   }
 
   private familyTable(family: AliasFamily): AliasTable {
-    const table = this.loadAliasTable(family.section, family.aliasBase, family.groupBase);
-    if (table.records.length / ALIAS_WORDS !== family.aliasCount || table.groups.length / GROUP_WORDS !== family.groupCount) {
-      throw this.corrupt(`alias family in section ${family.section} disagrees with ALIAS_FAMILIES`);
+    let table = this.aliasTables.get(family.section);
+    if (!table) {
+      table = this.loadAliasTable(family.section, family.aliasBase, family.groupBase);
+      if (table.records.length / ALIAS_WORDS !== family.aliasCount || table.groups.length / GROUP_WORDS !== family.groupCount) {
+        throw this.corrupt(`alias family in section ${family.section} disagrees with ALIAS_FAMILIES`);
+      }
     }
     return table;
   }
 
-  /** The table holding alias number `alias` (or, with `group`, group number `alias`). */
+  /** The table last found by tableOf: consecutive calls mostly ask about the same one. */
+  private lastTable?: AliasTable;
+
+  /** The table holding alias number `number` (or, with `group`, group number `number`). */
   private tableOf(builtin: boolean, number: number, group = false): AliasTable {
     if (builtin) return this.loadAliasTable(Section.BuiltinAliasTable, 0, 0);
+    const last = this.lastTable;
+    if (last) {
+      const [base, count] = group ? [last.groupBase, last.groups.length / GROUP_WORDS] : [last.aliasBase, last.records.length / ALIAS_WORDS];
+      if (number >= base && number - base < count) return last;
+    }
     for (const family of this.families) {
       const [base, count] = group ? [family.groupBase, family.groupCount] : [family.aliasBase, family.aliasCount];
-      if (number >= base && number - base < count) return this.familyTable(family);
+      if (number >= base && number - base < count) return (this.lastTable = this.familyTable(family));
     }
     throw this.corrupt(`${group ? "alias group" : "alias number"} ${number} is out of range`);
   }
