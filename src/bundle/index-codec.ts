@@ -8,9 +8,9 @@ import { IndexAlias, ModuleIndex } from "../index/types";
  *
  * Layout (little-endian u32 throughout): a 16-byte head ("MBIX", version, section count, 0), a
  * section table of (id, offset, length, CRC-32) entries, then the sections, each 4-byte aligned.
- * Strings live in four pools (core, alias, builtin, symbol), so that a command reads only the
- * pools of the tables it uses; a string is referenced as an (offset, length) pair of latin1
- * bytes into its table's pool.
+ * Strings live in several pools (core, builtin, symbol, and one per alias table), so that a
+ * command reads only the pools of the tables it uses; a string is referenced as an (offset,
+ * length) pair of latin1 bytes into its table's pool.
  *
  *   CORE_STRINGS     module names, paths, softdep/weakdep values, devnames, kernel version
  *   META             kernel version (string ref)
@@ -20,8 +20,13 @@ import { IndexAlias, ModuleIndex } from "../index/types";
  *   MODULES_BY_NAME  module numbers sorted by name bytes (binary search)
  *   U32S             dependency lists
  *   STRING_LISTS     string refs of softdep/weakdep values
- *   ALIASES, BUILTIN_ALIASES: an alias table each (four sections, strings in ALIAS_STRINGS and
- *   BUILTIN_STRINGS):
+ *   ALIAS_FAMILIES   the modules' aliases split into families by the first FAMILY_KEY_LENGTH bytes
+ *                    of their key's literal prefix (frequent keys only; a last family holds the
+ *                    others): per family its section, key, and alias and group number ranges.
+ *                    A query needs only its own key's family and the last one.
+ *   ALIAS_ORDER      per alias in depmod order, its number in the families' numbering
+ *   BUILTIN_ALIAS_TABLE, and the families (sections FIRST_ALIAS_FAMILY + k): an alias table each,
+ *   in one section with its own string pool (a head locating the parts, then the parts):
  *     records        per alias in depmod order: pattern, lookup key (normalised; length
  *                    0xffffffff when invalid), target name, module number (0xffffffff for builtin)
  *     sorted         alias numbers grouped by the key's literal prefix (the text before the first
@@ -575,16 +580,16 @@ export class BundleIndex {
     if (table) return table;
     const data = this.section(id);
     if (data.length < TABLE_HEAD_WORDS * 4) throw this.corrupt(`alias table ${Section[id] ?? id} is shorter than its head`);
-    const part = (i: number, recordWords: number): [number, number] => {
+    const part = (i: number, recordBytes: number): [number, number] => {
       const offset = data.readUInt32LE(i * 8);
       const length = data.readUInt32LE(i * 8 + 4);
-      if (offset % 4 !== 0 || offset > data.length || length > data.length - offset || length % (recordWords * 4) !== 0) {
+      if (offset % 4 !== 0 || offset > data.length || length > data.length - offset || length % recordBytes !== 0) {
         throw this.corrupt(`alias table ${id} part ${i} at ${offset}+${length} is malformed`);
       }
       return [offset, length];
     };
     const wordsOf = (i: number, recordWords: number): Uint32Array => {
-      const [offset, length] = part(i, recordWords);
+      const [offset, length] = part(i, recordWords * 4);
       // Viewed in place, in host order: copied when misaligned or big-endian.
       if ((data.byteOffset + offset) % 4 === 0 && !HOST_BIG_ENDIAN) return new Uint32Array(data.buffer, data.byteOffset + offset, length / 4);
       const copy = Buffer.alloc(length);
@@ -592,7 +597,7 @@ export class BundleIndex {
       if (HOST_BIG_ENDIAN) copy.swap32();
       return new Uint32Array(copy.buffer, copy.byteOffset, length / 4);
     };
-    const [stringsOffset, stringsLength] = part(5, 0.25);
+    const [stringsOffset, stringsLength] = part(5, 1);
     const lengths = wordsOf(4, 1);
     const longestPrefix = lengths.length > 0 ? Math.min(lengths[lengths.length - 1], 0xffff) : 0;
     const prefixLengths = new Uint8Array(longestPrefix + 1);
