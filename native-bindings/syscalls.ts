@@ -1,6 +1,5 @@
-import os = require("node:os");
-import { strerror } from "../src/commands/kmod-log";
-import { KernelError } from "../src/kernel/kernel";
+import { KernelError } from "../src/errors";
+import { errnoName, errnoNumber, strerror } from "../src/util/errno";
 
 /**
  * The four system calls modbundle needs, made through libc's syscall(2) with ffi-napi: glibc has
@@ -33,34 +32,6 @@ const NUMBERS: Readonly<Record<string, SyscallNumbers>> = {
   s390x: { initModule: 128, deleteModule: 129, finitModule: 344, memfdCreate: 350 },
 };
 
-/**
- * Linux errnos that Node's os.constants.errno leaves out but the module syscalls return (module
- * signature checks). Values of the generic table, which every architecture above uses.
- */
-const EXTRA_ERRNOS: Readonly<Record<string, number>> = { ENOPKG: 65, ENOKEY: 126, EKEYEXPIRED: 127, EKEYREVOKED: 128, EKEYREJECTED: 129 };
-
-const ERRNO_NUMBERS: Readonly<Record<string, number>> = { ...os.constants.errno, ...EXTRA_ERRNOS };
-
-/** For numbers with two names, the one Linux's own sources use. */
-const PREFERRED_NAMES: readonly string[] = ["EAGAIN", "EOPNOTSUPP", "EDEADLK"];
-
-const ERRNO_NAMES: ReadonlyMap<number, string> = (() => {
-  const names = new Map<number, string>();
-  for (const name of PREFERRED_NAMES) names.set(ERRNO_NUMBERS[name], name);
-  for (const [name, value] of Object.entries(ERRNO_NUMBERS)) if (!names.has(value)) names.set(value, name);
-  return names;
-})();
-
-/** The errno's symbolic name ("ENOENT"), or "E<number>" for one this table does not know. */
-export function errnoName(errno: number): string {
-  return ERRNO_NAMES.get(errno) ?? `E${errno}`;
-}
-
-/** The errno number of a name; EWOULDBLOCK and EAGAIN are both 11. Undefined when unknown. */
-export function errnoNumber(name: string): number | undefined {
-  return ERRNO_NUMBERS[name];
-}
-
 /** A KernelError for an errno number, with strerror(3)'s wording. */
 export function kernelError(errno: number, what: string): KernelError {
   const name = errnoName(errno);
@@ -70,7 +41,7 @@ export function kernelError(errno: number, what: string): KernelError {
 export function syscallNumbers(arch: string = process.arch): SyscallNumbers {
   const numbers = NUMBERS[arch];
   if (!numbers) {
-    throw new KernelError("ENOSYS", ERRNO_NUMBERS.ENOSYS, `module system calls are not known for the ${arch} architecture (known: ${Object.keys(NUMBERS).join(", ")})`);
+    throw new KernelError("ENOSYS", errnoNumber("ENOSYS") ?? 38, `module system calls are not known for the ${arch} architecture (known: ${Object.keys(NUMBERS).join(", ")})`);
   }
   return numbers;
 }
@@ -90,7 +61,7 @@ let native: Native | undefined;
 
 function guard(what: string): void {
   if (process.env.MODBUNDLE_NO_SYSCALLS) {
-    throw new KernelError("EPERM", ERRNO_NUMBERS.EPERM, `${what}: module system calls are disabled (MODBUNDLE_NO_SYSCALLS is set)`);
+    throw new KernelError("EPERM", errnoNumber("EPERM") ?? 1, `${what}: module system calls are disabled (MODBUNDLE_NO_SYSCALLS is set)`);
   }
 }
 
@@ -103,7 +74,7 @@ function load(): Native {
     ffi = require("ffi-napi");
   } catch (error) {
     const reason = error instanceof Error ? error.message.split("\n")[0] : String(error);
-    throw new KernelError("ENOSYS", ERRNO_NUMBERS.ENOSYS, `cannot load ffi-napi for the module system calls: ${reason}`);
+    throw new KernelError("ENOSYS", errnoNumber("ENOSYS") ?? 38, `cannot load ffi-napi for the module system calls: ${reason}`);
   }
   // dlopen(NULL): the running process, whose libc has syscall(2). syscall is variadic, so each
   // signature gets its own variadic call interface: the ABI may pass variadic arguments

@@ -2,9 +2,9 @@ import fs = require("node:fs");
 import path = require("node:path");
 import { loadOwnModule } from "./code-cache";
 import { ModbundleError } from "./errors";
-import { logLine } from "./commands/output";
-import { flushStdout, writeStderr, writeStdout } from "./commands/stdio";
-import type { CommandIO, KmodCommand } from "./commands/io";
+import { logLine } from "./cli-kit/output";
+import { flushStdout, writeStderr, writeStdout } from "./cli-kit/stdio";
+import type { CommandIO, KmodCommand } from "./cli-kit/io";
 import type { Kernel } from "./kernel/kernel";
 
 /**

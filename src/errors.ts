@@ -33,6 +33,27 @@ export class ModbundleError extends Error {
   }
 }
 
+const KERNEL_ERROR = Symbol.for("modbundle.kernel-error");
+
+/** A failed system call (kernel/kernel.ts re-exports it): the errno's name and number, e.g. ENOENT / 2. */
+export class KernelError extends Error {
+  readonly [KERNEL_ERROR] = true;
+
+  // Branded like ModbundleError, so that `instanceof` holds across separately bundled commands.
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[KERNEL_ERROR] === true;
+  }
+
+  constructor(
+    readonly code: string,
+    readonly errno: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = "KernelError";
+  }
+}
+
 export function isErrnoException(error: unknown): error is NodeJS.ErrnoException {
   return error instanceof Error && typeof (error as NodeJS.ErrnoException).code === "string";
 }

@@ -1,5 +1,5 @@
 import { openBundle } from "./open-bundle";
-import { writeOut } from "./output";
+import { writeOut } from "../cli-kit/output";
 import { summarizeBundle } from "../bundle/summary";
 
 export function run(options: { readonly bundle: string }): number {

@@ -3,13 +3,13 @@ import { detectCompression } from "../compress/kind";
 import { ModbundleError } from "../errors";
 import { KernelError, LoadFlags } from "../kernel/kernel";
 import { insertModule } from "../kernel/prepare-image";
-import { VERSION_TEXT } from "./version";
+import { VERSION_TEXT } from "../cli-kit/version";
 import { openModuleDatabase } from "../resolve/locate";
 import { ModuleDatabase, ModuleFile } from "../resolve/module-db";
 import { normalizeModuleName } from "../util/modname";
-import { getopt, LongOption } from "./getopt";
-import { KmodCommand } from "./io";
-import { strerror } from "./kmod-log";
+import { getopt, LongOption } from "../cli-kit/getopt";
+import { KmodCommand } from "../cli-kit/io";
+import { strerror } from "../util/errno";
 
 /**
  * insmod, as kmod 30's tools/insmod.c: one module file and its parameters, no configuration, no

@@ -1,5 +1,5 @@
 import { createLinks } from "../install/links";
-import { writeOut } from "./output";
+import { writeOut } from "../cli-kit/output";
 
 export function run(options: { readonly directory: string; readonly force: boolean; readonly program: string }): number {
   for (const link of createLinks(options.directory, options.program, options.force)) {

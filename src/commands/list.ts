@@ -1,5 +1,5 @@
 import { openBundle } from "./open-bundle";
-import { writeOut } from "./output";
+import { writeOut } from "../cli-kit/output";
 
 /** One line per stored file: size, compression, path (in archive order). */
 export function run(options: { readonly bundle: string; readonly long: boolean }): number {

@@ -1,6 +1,6 @@
 import { KernelError, LoadedModule } from "../kernel/kernel";
-import { KmodCommand } from "./io";
-import { strerror } from "./kmod-log";
+import { KmodCommand } from "../cli-kit/io";
+import { strerror } from "../util/errno";
 
 /**
  * lsmod, as kmod 30's tools/lsmod.c: no options at all, the modules of /proc/modules in its

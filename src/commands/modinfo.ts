@@ -2,11 +2,11 @@ import { ModbundleError } from "../errors";
 import { formatFields, formatHeader, LayoutOptions } from "../info/format";
 import { InfoError, InfoField } from "../info/modinfo";
 import { HELP_TEXT, ModinfoOptions, parseModinfoArgs } from "../info/options";
-import { VERSION_TEXT } from "./version";
+import { VERSION_TEXT } from "../cli-kit/version";
 import { ModinfoSession, ModinfoTarget, isModuleFilename } from "../info/targets";
 import { openDatabase } from "../modprobe/context";
-import { CommandIO, KmodCommand } from "./io";
-import { strerror } from "./kmod-log";
+import { CommandIO, KmodCommand } from "../cli-kit/io";
+import { strerror } from "../util/errno";
 
 /**
  * modinfo: kmod's modinfo (tools/modinfo.c), reading modules from a bundle. Each argument is a

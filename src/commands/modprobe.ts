@@ -1,4 +1,4 @@
-import { KmodCommand } from "./io";
+import { KmodCommand } from "../cli-kit/io";
 import { runModprobe } from "../modprobe/run";
 
 /** modprobe: kmod's modprobe, reading modules from a bundle (src/modprobe/ holds the logic). */

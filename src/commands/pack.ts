@@ -1,7 +1,7 @@
 import os = require("node:os");
 import path = require("node:path");
 import { pack, PackCompression } from "../pack/pack";
-import { UsageError } from "./output";
+import { UsageError } from "../cli-kit/output";
 
 export interface PackCommandOptions {
   readonly moduleDir?: string;

@@ -1,13 +1,14 @@
 import fs = require("node:fs");
 import { ModbundleError } from "../errors";
 import { Kernel, KernelError } from "../kernel/kernel";
-import { VERSION_TEXT } from "./version";
+import { VERSION_TEXT } from "../cli-kit/version";
 import { openModuleDatabase } from "../resolve/locate";
 import { ModuleDatabase } from "../resolve/module-db";
 import { moduleNameFromPath, normalizeModuleName } from "../util/modname";
-import { getopt, LongOption } from "./getopt";
-import { CommandIO, KmodCommand } from "./io";
-import { KmodLogger, LOG_ERR, strerror } from "./kmod-log";
+import { getopt, LongOption } from "../cli-kit/getopt";
+import { CommandIO, KmodCommand } from "../cli-kit/io";
+import { KmodLogger, LOG_ERR } from "../cli-kit/kmod-log";
+import { strerror } from "../util/errno";
 
 /**
  * rmmod, as kmod 30's tools/rmmod.c: each argument that stat()s is a path (its file name gives

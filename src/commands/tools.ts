@@ -1,6 +1,6 @@
 import { Command, CommanderError } from "commander";
-import { writeOut } from "./output";
-import { writeStderr } from "./stdio";
+import { writeOut } from "../cli-kit/output";
+import { writeStderr } from "../cli-kit/stdio";
 
 /**
  * `modbundle pack|unpack|list|info|verify`: the bundle tools, registered with commander. Each

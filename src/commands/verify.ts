@@ -1,5 +1,5 @@
 import { openBundle } from "./open-bundle";
-import { logLine, writeOut } from "./output";
+import { logLine, writeOut } from "../cli-kit/output";
 import { verifyBundle } from "../bundle/verify";
 
 export function run(options: { readonly bundle: string; readonly quiet: boolean }): number {

@@ -1,4 +1,4 @@
-import { LongOption, getopt } from "../commands/getopt";
+import { LongOption, getopt } from "../cli-kit/getopt";
 
 /**
  * modinfo's command line (tools/modinfo.c): options are acted on in order, so -h or -V wins over

@@ -1,6 +1,6 @@
 import fs = require("node:fs");
-import { errnoName, errnoNumber } from "../../native-bindings/syscalls";
-import { strerror } from "../commands/kmod-log";
+import { errnoName, errnoNumber } from "../util/errno";
+import { strerror } from "../util/errno";
 import { decompress } from "../compress/decompress";
 import { CompressionKind, detectCompression } from "../compress/kind";
 import { ElfFile } from "../elf/elf-file";

@@ -29,26 +29,7 @@ export interface RemoveFlags {
   readonly force: boolean;
 }
 
-const KERNEL_ERROR = Symbol.for("modbundle.kernel-error");
-
-/** A failed syscall: the errno's name and number, e.g. ENOENT / 2. */
-export class KernelError extends Error {
-  readonly [KERNEL_ERROR] = true;
-
-  // Branded like ModbundleError, so that `instanceof` holds across separately bundled commands.
-  static override [Symbol.hasInstance](value: unknown): boolean {
-    return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[KERNEL_ERROR] === true;
-  }
-
-  constructor(
-    readonly code: string,
-    readonly errno: number,
-    message: string,
-  ) {
-    super(message);
-    this.name = "KernelError";
-  }
-}
+export { KernelError } from "../errors";
 
 export interface Kernel {
   /** Initialisation state from /sys/module/NAME/initstate; undefined when not loaded. */

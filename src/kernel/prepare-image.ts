@@ -1,4 +1,4 @@
-import { strerror } from "../commands/kmod-log";
+import { strerror } from "../util/errno";
 import { decompress } from "../compress/decompress";
 import { CompressionKind } from "../compress/kind";
 import { ElfFile, ElfSection } from "../elf/elf-file";

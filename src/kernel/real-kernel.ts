@@ -1,6 +1,6 @@
 import fs = require("node:fs");
 import path = require("node:path");
-import { strerror } from "../commands/kmod-log";
+import { strerror } from "../util/errno";
 import { CompressionKind } from "../compress/kind";
 import { InitState, Kernel, KernelError, LoadedModule, LoadFlags, RemoveFlags } from "./kernel";
 import { initModuleImage } from "./prepare-image";

@@ -1,4 +1,4 @@
-import { getopt, LongOption } from "../commands/getopt";
+import { getopt, LongOption } from "../cli-kit/getopt";
 
 /**
  * modprobe's command line (kmod's tools/modprobe.c): options as data, no behaviour. $MODPROBE_OPTIONS

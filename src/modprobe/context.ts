@@ -1,4 +1,4 @@
-import { CommandIO } from "../commands/io";
+import { CommandIO } from "../cli-kit/io";
 import { DEFAULT_CONFIG_PATHS, loadModprobeConfig } from "../config/load";
 import { ModprobeConfig } from "../config/types";
 import { ModbundleError } from "../errors";

@@ -1,6 +1,6 @@
 import { KernelError } from "../kernel/kernel";
 import { ModbundleError } from "../errors";
-import { strerror } from "../commands/kmod-log";
+import { strerror } from "../util/errno";
 import { lookupModules } from "../resolve/lookup";
 import { ModuleHandle } from "../resolve/modules";
 import { probePlan } from "./probe-plan";

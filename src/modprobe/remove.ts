@@ -1,5 +1,5 @@
 import { KernelError } from "../kernel/kernel";
-import { strerror } from "../commands/kmod-log";
+import { strerror } from "../util/errno";
 import { lookupModules } from "../resolve/lookup";
 import { ModuleHandle } from "../resolve/modules";
 import { softdepsOf } from "./probe-plan";

@@ -1,13 +1,13 @@
 import fs = require("node:fs");
-import { CommandIO } from "../commands/io";
-import { FatalExit, KmodLogger, LOG_ERR } from "../commands/kmod-log";
-import { renderConfig } from "../config/show-config";
+import { CommandIO } from "../cli-kit/io";
+import { FatalExit, KmodLogger, LOG_ERR } from "../cli-kit/kmod-log";
+import { renderConfig } from "./show-config";
 import { ModbundleError } from "../errors";
 import { ModuleContext } from "../resolve/modules";
 import { moduleParameters, parseModprobeArgs } from "./args";
 import { loadConfig, openDatabase } from "./context";
 import { HELP } from "./help";
-import { VERSION_TEXT } from "../commands/version";
+import { VERSION_TEXT } from "../cli-kit/version";
 import { modprobeInsert } from "./insert";
 import { showModuleSymbols } from "./modversions";
 import { modprobeRemove } from "./remove";

@@ -1,5 +1,5 @@
-import { CommandIO } from "../commands/io";
-import { KmodLogger } from "../commands/kmod-log";
+import { CommandIO } from "../cli-kit/io";
+import { KmodLogger } from "../cli-kit/kmod-log";
 import { ModuleContext, ModuleHandle } from "../resolve/modules";
 import { Kernel } from "../kernel/kernel";
 import { ModprobeOptions } from "./args";

@@ -1,5 +1,5 @@
 import * as os from "node:os";
-import { CommandIO } from "../../src/commands/io";
+import { CommandIO } from "../../src/cli-kit/io";
 import { Kernel } from "../../src/kernel/kernel";
 
 /**

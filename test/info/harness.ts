@@ -3,7 +3,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { run as modinfo } from "../../src/commands/modinfo";
-import type { CommandIO } from "../../src/commands/io";
+import type { CommandIO } from "../../src/cli-kit/io";
 import { moduleNameFromPath } from "../../src/util/modname";
 import { tempDir } from "../helpers/paths";
 import { RunResult } from "../helpers/run";

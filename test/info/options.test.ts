@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import { TestContext, describe, it } from "node:test";
 import { HELP_TEXT, ParsedModinfoArgs, parseModinfoArgs } from "../../src/info/options";
-import { VERSION_TEXT } from "../../src/commands/version";
+import { VERSION_TEXT } from "../../src/cli-kit/version";
 import { KMOD_MODINFO, assertSameRun, kmodModinfo, modbundleModinfo } from "./harness";
 
 /** modinfo's command line: argv to options without running anything, and the messages kmod prints. */

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { moduleParameters, parseModprobeArgs, splitModprobeOptions } from "../../src/modprobe/args";
-import { getopt, LongOption } from "../../src/commands/getopt";
+import { getopt, LongOption } from "../../src/cli-kit/getopt";
 
 /** Command lines to options, without running anything (table-driven). */
 describe("modprobe arguments", () => {

@@ -1,5 +1,5 @@
 import { ModuleDatabase } from "../resolve/module-db";
-import { ModprobeConfig } from "./types";
+import { ModprobeConfig } from "../config/types";
 
 /**
  * `modprobe -c`: the configuration in kmod's order (blacklist, install, remove, alias, options,
