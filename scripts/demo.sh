@@ -51,7 +51,7 @@ echo "      $bundle: $(mb "$(stat -c %s "$bundle")") in $(elapsed "$t_pack")"
 # The guest needs the disk driver before it can see the disk: a bundle of just that goes into
 # the initramfs (what `pack --only` is for).
 small=".cache/demo/virtio.bundle"
-node dist/modbundle.js pack "$moddir" -o "$small" --only virtio_pci virtio_blk
+node dist/modbundle.js pack "$moddir" -o "$small" --only virtio_pci --only virtio_blk
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/modbundle-demo.XXXXXX")
 trap 'rm -rf "$work"' EXIT

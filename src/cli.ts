@@ -28,8 +28,8 @@ function createKernel(env: NodeJS.ProcessEnv): Kernel {
   return loadOwnModule<typeof import("./kernel/factory")>(ownFile("kernel/factory.js")).createKernel(env);
 }
 
-function runTools(argv: readonly string[]): Promise<number> {
-  return loadOwnModule<typeof import("./commands/tools")>(ownFile("commands/tools.js")).runTools(argv);
+function runTools(argv: readonly string[], program: string): Promise<number> {
+  return loadOwnModule<typeof import("./commands/tools")>(ownFile("commands/tools.js")).runTools(argv, program);
 }
 
 function processIO(prog: string): CommandIO {
@@ -59,14 +59,16 @@ function processIO(prog: string): CommandIO {
 
 export async function main(argv: readonly string[]): Promise<number> {
   const invokedAs = path.basename(argv[1] ?? "modbundle");
-  const kmodName = KMOD_COMMANDS[invokedAs] ? invokedAs : KMOD_COMMANDS[argv[2]] ? argv[2] : undefined;
+  // `modbundle help modprobe` is `modprobe --help`: the command's own, real usage.
+  const helpFor = argv[2] === "help" && argv.length === 4 && KMOD_COMMANDS[argv[3]] ? argv[3] : undefined;
+  const kmodName = KMOD_COMMANDS[invokedAs] ? invokedAs : KMOD_COMMANDS[argv[2]] ? argv[2] : helpFor;
   const prog = kmodName ?? "modbundle";
   try {
     if (kmodName !== undefined) {
-      const args = kmodName === invokedAs ? argv.slice(2) : argv.slice(3);
+      const args = helpFor !== undefined ? ["--help"] : kmodName === invokedAs ? argv.slice(2) : argv.slice(3);
       return await KMOD_COMMANDS[kmodName]()(args, processIO(kmodName));
     }
-    return await runTools(argv.slice(2));
+    return await runTools(argv.slice(2), argv[1] ?? "modbundle");
   } catch (error) {
     if (error instanceof ModbundleError) {
       logLine(prog, prog === "modbundle" ? "ERROR" : "FATAL", error.message);

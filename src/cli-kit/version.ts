@@ -1,6 +1,10 @@
 /**
- * What every kmod command prints for -V: kmod's two lines, naming modbundle. Scripts that parse
- * "kmod version N" get the kmod release whose behaviour modbundle follows; the features are what
- * modbundle itself supports (it reads zstd, xz and gzip modules and parses PKCS#7 signatures).
+ * What -V prints, for every command (modprobe, insmod, rmmod, lsmod, modinfo and `modbundle`):
+ * kmod's two lines, telling the truth. modbundle's commands are checked against Debian's kmod 30,
+ * plus modprobe's weakdep from kmod 33, so "kmod version 30" is what scripts that parse the number
+ * should see; the parenthesis says which program this really is and where it goes beyond 30. The
+ * features are modbundle's own: it reads zstd, xz and gzip modules itself and parses PKCS#7
+ * signatures (kmod's LIBCRYPTO). MODBUNDLE_VERSION follows package.json (a test checks).
  */
-export const VERSION_TEXT = "kmod version 34 (modbundle 0.1.0)\n+ZSTD +XZ +ZLIB +LIBCRYPTO -EXPERIMENTAL\n";
+export const MODBUNDLE_VERSION = "0.1.0";
+export const VERSION_TEXT = `kmod version 30 (modbundle ${MODBUNDLE_VERSION}, with weakdep from kmod 33)\n+ZSTD +XZ +ZLIB +LIBCRYPTO -EXPERIMENTAL\n`;

@@ -1,29 +1,19 @@
 import os = require("node:os");
 import path = require("node:path");
 import { pack, PackCompression } from "../pack/pack";
-import { UsageError } from "../cli-kit/output";
 
 export interface PackCommandOptions {
   readonly moduleDir?: string;
   readonly output?: string;
-  readonly compress: string;
+  readonly compress: PackCompression;
   readonly only?: readonly string[];
-}
-
-const COMPRESSIONS: readonly PackCompression[] = ["keep", "none", "xz", "zstd", "gzip"];
-
-export function parseCompression(value: string): PackCompression {
-  if (!(COMPRESSIONS as readonly string[]).includes(value)) {
-    throw new UsageError(`invalid --compress '${value}' (expected one of ${COMPRESSIONS.join(", ")})`);
-  }
-  return value as PackCompression;
 }
 
 export async function run(options: PackCommandOptions): Promise<number> {
   const moduleDir = options.moduleDir ?? `/lib/modules/${os.release()}`;
   const version = path.basename(path.resolve(moduleDir));
   const output = options.output ?? `/boot/modules-${version}`;
-  const compression = parseCompression(options.compress);
+  const compression = options.compress;
   const showProgress = process.stderr.isTTY === true;
   let lastDraw = 0;
   const result = await pack({

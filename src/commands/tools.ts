@@ -1,85 +1,133 @@
-import { Command, CommanderError } from "commander";
-import { writeOut } from "../cli-kit/output";
-import { writeStderr } from "../cli-kit/stdio";
+import type { PackCompression } from "../pack/pack";
+import { UsageError, writeOut } from "../cli-kit/output";
+import { defineTool, Tool, ToolContext, toolUsage, toolUsageError } from "../cli-kit/subcommand";
+import { VERSION_TEXT } from "../cli-kit/version";
 
 /**
- * `modbundle pack|unpack|list|info|verify`: the bundle tools, registered with commander. Each
- * command's implementation is loaded only when it runs.
+ * `modbundle COMMAND ...`: the bundle tools. Each is one entry of TOOLS: its options and operands
+ * (from which its parsing, usage text and argument errors follow), a pure function from what was
+ * parsed to the options its run takes, and a lazy import of that run. Adding a command is adding
+ * an entry (and a row to test/commands/tools-args.test.ts). The kmod commands (modprobe, ...) are
+ * dispatched by src/cli.ts before this file is loaded.
  */
-const VERSION = "0.1.0";
+const COMPRESSIONS: readonly PackCompression[] = ["keep", "none", "xz", "zstd", "gzip"];
 
-export async function runTools(argv: readonly string[]): Promise<number> {
-  let status = 0;
-  const program = new Command("modbundle")
-    .description("all kernel modules of one kernel in a single file")
-    .version(VERSION, "-V, --version")
-    .exitOverride()
-    .configureOutput({ writeOut: (text) => writeOut(text), writeErr: (text) => writeStderr(text, "utf8") });
+export const TOOLS: readonly Tool[] = [
+  defineTool({
+    name: "pack",
+    summary: "pack a module directory into a bundle",
+    operands: ["[MODULEDIR]"],
+    options: [
+      { long: "output", short: "o", arg: "FILE", help: "bundle to write (default /boot/modules-VERSION)" },
+      { long: "compress", arg: "MODE", help: "keep, none, xz, zstd or gzip (default keep)" },
+      { long: "only", arg: "NAME", help: "only this module or alias and what it needs; repeat for more" },
+    ],
+    details: "MODULEDIR is /lib/modules/VERSION (default: that of the running kernel).\n",
+    parse: (args) => {
+      const compress = args.value("compress") ?? "keep";
+      if (!(COMPRESSIONS as readonly string[]).includes(compress)) {
+        throw new UsageError(`invalid --compress '${compress}' (expected one of ${COMPRESSIONS.join(", ")})`);
+      }
+      const only = args.values("only");
+      return { moduleDir: args.operands[0], output: args.value("output"), compress: compress as PackCompression, only: only.length > 0 ? only : undefined };
+    },
+    load: async () => (await import("./pack.js")).run,
+  }),
+  defineTool({
+    name: "unpack",
+    summary: "restore the module tree and kmod's text index files",
+    operands: ["BUNDLE", "DIRECTORY"],
+    options: [{ long: "force", short: "f", help: "unpack into a directory that already holds a module tree" }],
+    parse: (args) => ({ bundle: args.operands[0], directory: args.operands[1], force: args.has("force") }),
+    load: async () => (await import("./unpack.js")).run,
+  }),
+  defineTool({
+    name: "list",
+    summary: "list the files a bundle holds",
+    operands: ["BUNDLE"],
+    options: [{ long: "long", short: "l", help: "show size and compression" }],
+    parse: (args) => ({ bundle: args.operands[0], long: args.has("long") }),
+    load: async () => (await import("./list.js")).run,
+  }),
+  defineTool({
+    name: "info",
+    summary: "describe a bundle",
+    operands: ["BUNDLE"],
+    options: [],
+    parse: (args) => ({ bundle: args.operands[0] }),
+    load: async () => (await import("./info.js")).run,
+  }),
+  defineTool({
+    name: "verify",
+    summary: "check every member of a bundle against its checksum",
+    operands: ["BUNDLE"],
+    options: [{ long: "quiet", short: "q", help: "print only problems" }],
+    parse: (args) => ({ bundle: args.operands[0], quiet: args.has("quiet") }),
+    load: async () => (await import("./verify.js")).run,
+  }),
+  defineTool({
+    name: "link",
+    summary: "create modprobe, insmod, rmmod, lsmod and modinfo links to modbundle",
+    operands: ["[DIRECTORY]"],
+    options: [{ long: "force", short: "f", help: "replace files that are not links to modbundle" }],
+    details: "DIRECTORY defaults to /usr/local/sbin; for the kernel's own module requests use /sbin.\n",
+    parse: (args, context) => ({ directory: args.operands[0] ?? "/usr/local/sbin", force: args.has("force"), program: context.program }),
+    load: async () => (await import("./link.js")).run,
+  }),
+];
 
-  program
-    .command("pack")
-    .description("pack a module directory into a bundle")
-    .argument("[moduledir]", "module directory (default /lib/modules/$(uname -r))")
-    .option("-o, --output <file>", "bundle to write (default /boot/modules-VERSION)")
-    .option("--compress <mode>", "keep|none|xz|zstd|gzip", "keep")
-    .option("--only <names...>", "only these modules (or aliases) and what they need")
-    .action(async (moduleDir: string | undefined, opts: { output?: string; compress: string; only?: string[] }) => {
-      status = await (await import("./pack.js")).run({ moduleDir, output: opts.output, compress: opts.compress, only: opts.only });
-    });
+/** The kmod commands, run by src/cli.ts; listed here for `modbundle help`. */
+const KMOD_COMMANDS = ["modprobe", "insmod", "rmmod", "lsmod", "modinfo"];
 
-  program
-    .command("unpack")
-    .description("restore the module tree and kmod's text index files")
-    .argument("<bundle>")
-    .argument("<directory>")
-    .action(async (bundle: string, directory: string) => {
-      status = (await import("./unpack.js")).run({ bundle, directory });
-    });
+function overview(): string {
+  const width = Math.max(...TOOLS.map((t) => t.name.length)) + 2;
+  return [
+    "modbundle - all kernel modules of one kernel in a single file",
+    "Usage:",
+    "\tmodbundle [options] command [command_options]",
+    "Options:",
+    "\t-V, --version     show version",
+    "\t-h, --help        show this help",
+    "Commands:",
+    ...TOOLS.map((t) => `  ${t.name.padEnd(width)}${t.summary}`),
+    `  ${"help".padEnd(width)}show a command's usage: modbundle help COMMAND`,
+    "kmod's commands, reading modules from a bundle (also through links made by 'modbundle link'):",
+    `  ${KMOD_COMMANDS.join(", ")}`,
+    "",
+  ].join("\n");
+}
 
-  program
-    .command("list")
-    .description("list the files a bundle holds")
-    .argument("<bundle>")
-    .option("-l, --long", "show size and compression")
-    .action(async (bundle: string, opts: { long?: boolean }) => {
-      status = (await import("./list.js")).run({ bundle, long: opts.long === true });
-    });
+export type ToolAction =
+  | { readonly action: "print"; readonly text: string }
+  | { readonly action: "run"; readonly tool: Tool; readonly args: readonly string[] };
 
-  program
-    .command("info")
-    .description("describe a bundle")
-    .argument("<bundle>")
-    .action(async (bundle: string) => {
-      status = (await import("./info.js")).run({ bundle });
-    });
-
-  program
-    .command("verify")
-    .description("check every member of a bundle against its checksum")
-    .argument("<bundle>")
-    .option("-q, --quiet", "print only problems")
-    .action(async (bundle: string, opts: { quiet?: boolean }) => {
-      status = (await import("./verify.js")).run({ bundle, quiet: opts.quiet === true });
-    });
-
-  program
-    .command("link")
-    .description("create modprobe, insmod, rmmod, lsmod and modinfo links to modbundle")
-    .argument("[directory]", "where to create them", "/usr/local/sbin")
-    .option("-f, --force", "replace files that are not links to modbundle")
-    .action(async (directory: string, opts: { force?: boolean }) => {
-      status = (await import("./link.js")).run({ directory, force: opts.force === true, program: process.argv[1] });
-    });
-
-  for (const name of ["modprobe", "insmod", "rmmod", "lsmod", "modinfo"]) {
-    program.command(`${name} [args...]`).description(`kmod-compatible ${name}, reading modules from a bundle`);
+/** What `modbundle ARGS` (ARGS not naming a kmod command) asks for; throws UsageError. */
+export function toolAction(argv: readonly string[]): ToolAction {
+  const [first, ...rest] = argv;
+  if (first === undefined) throw new UsageError("missing command (see 'modbundle help')");
+  if (first === "-V" || first === "--version") return { action: "print", text: VERSION_TEXT };
+  if (first === "-h" || first === "--help") return { action: "print", text: overview() };
+  if (first === "help") {
+    if (rest.length === 0) return { action: "print", text: overview() };
+    if (rest.length > 1) throw toolUsageError("help", `unexpected argument '${rest[1]}'`);
+    const tool = TOOLS.find((t) => t.name === rest[0]);
+    if (tool === undefined) throw new UsageError(`help: unknown command '${rest[0]}' (see 'modbundle help')`);
+    return { action: "print", text: toolUsage(tool) };
   }
-
-  try {
-    await program.parseAsync([...argv], { from: "user" });
-  } catch (error) {
-    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 1;
-    throw error;
+  const tool = TOOLS.find((t) => t.name === first);
+  if (tool === undefined) {
+    if (first.startsWith("-")) throw new UsageError(`unrecognized option '${first}' (see 'modbundle help')`);
+    throw new UsageError(`unknown command '${first}' (see 'modbundle help')`);
   }
-  return status;
+  return { action: "run", tool, args: rest };
+}
+
+export async function runTools(argv: readonly string[], program: string): Promise<number> {
+  const todo = toolAction(argv);
+  if (todo.action === "print") {
+    writeOut(todo.text);
+    return 0;
+  }
+  const context: ToolContext = { env: process.env, program, stdout: writeOut };
+  return todo.tool.run(todo.args, context);
 }

@@ -3,6 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, it, TestContext } from "node:test";
 import { run } from "../../src/commands/lsmod";
+import { VERSION_TEXT } from "../../src/cli-kit/version";
 import { FakeKernel } from "../../src/kernel/fake-kernel";
 import { RealKernel } from "../../src/kernel/real-kernel";
 import { runInProcess } from "../helpers/inprocess";
@@ -56,9 +57,20 @@ describe("lsmod", () => {
     assert.equal((await lsmod([], kernel)).stdout, `${HEADER}\nm                       4096  -2\n`);
   });
 
-  it("takes no arguments at all", async () => {
-    const result = await lsmod(["-h"], new FakeKernel());
-    assert.deepEqual([result.status, result.stdout, result.stderr], [1, "", "Usage: lsmod\n"]);
+  it("answers -h and -V with status 0, and refuses any other argument with its usage", async () => {
+    const cases: Array<[string[], number, string, string]> = [
+      [["-h"], 0, "Usage: lsmod\n", ""],
+      [["--help"], 0, "Usage: lsmod\n", ""],
+      [["-V"], 0, VERSION_TEXT, ""],
+      [["--version"], 0, VERSION_TEXT, ""],
+      [["-x"], 1, "", "Usage: lsmod\n"],
+      [["extra"], 1, "", "Usage: lsmod\n"],
+      [["-h", "extra"], 1, "", "Usage: lsmod\n"],
+    ];
+    for (const [args, status, stdout, stderr] of cases) {
+      const result = await lsmod(args, new FakeKernel());
+      assert.deepEqual([result.status, result.stdout, result.stderr], [status, stdout, stderr], args.join(" "));
+    }
   });
 
   it("reads a /sys + /proc tree through RealKernel", async (t) => {

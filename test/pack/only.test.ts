@@ -15,7 +15,7 @@ describe("pack --only", () => {
     const dir = tempDir("only");
     t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
     const bundle = path.join(dir, "small.bundle");
-    const packed = runCli(["pack", fixture.moduleDir, "-o", bundle, "--only", ...names]);
+    const packed = runCli(["pack", fixture.moduleDir, "-o", bundle, ...names.flatMap((name) => ["--only", name])]);
     assert.equal(packed.status, 0, packed.stderr);
     const opened = openBundleFile(bundle);
     const stored = new Set(Array.from({ length: opened.index.moduleCount }, (_, i) => opened.index.modulePath(i)));

@@ -80,8 +80,8 @@ describe("pack, unpack, list, info, verify", () => {
       [["pack", "/nonexistent/6.1", "-o", "/tmp/x"], /^modbundle: ERROR: \/nonexistent\/6\.1: No such file or directory\n$/],
       [["info", "/nonexistent"], /^modbundle: ERROR: \/nonexistent: No such file or directory\n$/],
       [["verify", "/"], /^modbundle: ERROR: \/: Is a directory\n$/],
-      [["unpack"], /error: missing required argument 'bundle'/],
-      [["frobnicate"], /error: unknown command 'frobnicate'/],
+      [["unpack"], /^modbundle: ERROR: unpack: missing BUNDLE \(see 'modbundle help unpack'\)\n$/],
+      [["frobnicate"], /^modbundle: ERROR: unknown command 'frobnicate' \(see 'modbundle help'\)\n$/],
     ];
     for (const [args, message] of cases) {
       const result = runCli(args);

@@ -76,7 +76,7 @@ export function packBundle(fixture: VmFixture, name: string, options: { only?: r
   const only = options.only ?? [];
   return cached(`${name}.bundle`, [fixture.packageName, compress, ...only], (output) => {
     const args = ["pack", fixture.moduleDir, "-o", output, "--compress", compress];
-    if (only.length > 0) args.push("--only", ...only);
+    for (const name of only) args.push("--only", name);
     mustRun(process.execPath, [CLI, ...args]);
   });
 }
