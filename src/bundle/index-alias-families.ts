@@ -1,0 +1,253 @@
+import { IndexAlias } from "../index/types";
+import { ALIAS_WORDS, AliasTable, GROUP_WORDS, encodeAliasTable, encodedGroupCount, forEachGroupIn, literalPrefixLength, readAliasTable, validateAliasTableParts } from "./index-alias-table";
+import { IndexSections, NONE, Section } from "./index-sections";
+import { byteCompare, words } from "./index-strings";
+
+/**
+ * The aliases: the builtin modules' in BUILTIN_ALIAS_TABLE, the modules' split into families, each
+ * family a packed alias table (bundle/index-alias-table.ts) in section FIRST_ALIAS_FAMILY + k.
+ *
+ *   ALIAS_FAMILIES   the modules' aliases split into families by the first FAMILY_KEY_LENGTH bytes
+ *                    of their key's literal prefix (frequent keys only; a last family holds the
+ *                    others): per family its section, key length, key, and alias and group number
+ *                    ranges (7 words). A query needs only its own key's family and the last one.
+ *   ALIAS_ORDER      per alias in depmod order, its number in the families' numbering
+ *
+ * Alias and group numbers run through the families in their order: family k's aliases are numbered
+ * from the sum of the counts of the families before it.
+ */
+const FAMILY_KEY_LENGTH = 4;
+const FAMILY_MIN_ALIASES = 256;
+const MAX_KEYED_FAMILIES = 31;
+const FAMILY_WORDS = 7;
+/** Sections FIRST_ALIAS_FAMILY + k for k below this are family tables. */
+const MAX_FAMILY_SECTIONS = 64;
+
+export const ALIAS_RECORD_WORDS: Partial<Record<Section, number>> = {
+  [Section.AliasFamilies]: FAMILY_WORDS,
+  [Section.AliasOrder]: 1,
+};
+
+/** The family key of an alias: the first FAMILY_KEY_LENGTH bytes of its key's literal prefix. */
+function familyKeyOf(alias: IndexAlias): string | undefined {
+  if (alias.key === undefined) return undefined;
+  const prefixLength = literalPrefixLength(alias.key);
+  return prefixLength >= FAMILY_KEY_LENGTH ? alias.key.slice(0, FAMILY_KEY_LENGTH) : undefined;
+}
+
+/**
+ * The aliases split into families: one per frequent family key (sorted by bytes), then one for
+ * all the others (key undefined). A query needs only its own key's family and the last one.
+ */
+function aliasFamilies(aliases: readonly IndexAlias[]): Array<{ key: string | undefined; members: number[] }> {
+  const counts = new Map<string, number>();
+  for (const alias of aliases) {
+    const key = familyKeyOf(alias);
+    if (key !== undefined) counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  const keys = [...counts]
+    .filter(([, count]) => count >= FAMILY_MIN_ALIASES)
+    .sort((a, b) => b[1] - a[1] || byteCompare(a[0], b[0]))
+    .slice(0, MAX_KEYED_FAMILIES)
+    .map(([key]) => key)
+    .sort(byteCompare);
+  const families: Array<{ key: string | undefined; members: number[] }> = [...keys.map((key) => ({ key, members: [] as number[] })), { key: undefined, members: [] }];
+  const familyOfKey = new Map(keys.map((key, i) => [key, i]));
+  aliases.forEach((alias, i) => {
+    const key = familyKeyOf(alias);
+    families[(key === undefined ? undefined : familyOfKey.get(key)) ?? keys.length].members.push(i);
+  });
+  return families;
+}
+
+/** ALIAS_FAMILIES and ALIAS_ORDER, then BUILTIN_ALIAS_TABLE and the families' tables. */
+export function encodeAliases(aliases: readonly IndexAlias[], builtinAliases: readonly IndexAlias[]): Array<[Section, Buffer]> {
+  const families = aliasFamilies(aliases);
+  const familyTables = families.map((family) => encodeAliasTable(family.members.map((i) => aliases[i])));
+  const familyWords: number[] = [];
+  const aliasOrder = new Array<number>(aliases.length);
+  let aliasBase = 0;
+  let groupBase = 0;
+  families.forEach((family, k) => {
+    const keyBytes = Buffer.alloc(4);
+    if (family.key !== undefined) keyBytes.write(family.key, "latin1");
+    const groupCount = encodedGroupCount(familyTables[k]);
+    familyWords.push(Section.FirstAliasFamily + k, family.key === undefined ? 0 : FAMILY_KEY_LENGTH, keyBytes.readUInt32LE(0), aliasBase, family.members.length, groupBase, groupCount);
+    family.members.forEach((original, local) => (aliasOrder[original] = aliasBase + local));
+    aliasBase += family.members.length;
+    groupBase += groupCount;
+  });
+  return [
+    [Section.AliasFamilies, words(familyWords)],
+    [Section.AliasOrder, words(aliasOrder)],
+    [Section.BuiltinAliasTable, encodeAliasTable(builtinAliases)],
+    ...familyTables.map((table, k): [Section, Buffer] => [Section.FirstAliasFamily + k, table]),
+  ];
+}
+
+interface AliasFamily {
+  readonly section: Section;
+  /** The family key; undefined for the family of all other aliases, which every query needs. */
+  readonly key: string | undefined;
+  readonly aliasBase: number;
+  readonly aliasCount: number;
+  readonly groupBase: number;
+  readonly groupCount: number;
+}
+
+/** Reads the alias tables; `moduleCount` bounds the module numbers aliases name. */
+export class AliasTables {
+  private readonly tables = new Map<Section, AliasTable>();
+  private familyList?: AliasFamily[];
+  /** The table last found by tableOf: consecutive calls mostly ask about the same one. */
+  private lastTable?: AliasTable;
+
+  constructor(
+    private readonly s: IndexSections,
+    private readonly moduleCount: () => number,
+  ) {}
+
+  /** The regular aliases' families, from ALIAS_FAMILIES, with their number ranges checked. */
+  private get families(): AliasFamily[] {
+    if (!this.familyList) {
+      const f = this.s.table(Section.AliasFamilies);
+      const families: AliasFamily[] = [];
+      let aliasBase = 0;
+      let groupBase = 0;
+      for (let w = 0; w < f.length; w += FAMILY_WORDS) {
+        const keyLength = f[w + 1];
+        if (f[w] < Section.FirstAliasFamily || f[w] >= Section.FirstAliasFamily + MAX_FAMILY_SECTIONS || keyLength > FAMILY_KEY_LENGTH) throw this.s.corrupt(`alias family ${w / FAMILY_WORDS} is malformed`);
+        if (f[w + 3] !== aliasBase || f[w + 5] !== groupBase) throw this.s.corrupt(`alias family ${w / FAMILY_WORDS} does not continue the numbering`);
+        const keyBytes = Buffer.alloc(4);
+        keyBytes.writeUInt32LE(f[w + 2]);
+        families.push({ section: f[w], key: keyLength === 0 ? undefined : keyBytes.toString("latin1", 0, keyLength), aliasBase, aliasCount: f[w + 4], groupBase, groupCount: f[w + 6] });
+        aliasBase += f[w + 4];
+        groupBase += f[w + 6];
+      }
+      this.familyList = families;
+    }
+    return this.familyList;
+  }
+
+  private builtinTable(): AliasTable {
+    return this.load(Section.BuiltinAliasTable, 0, 0);
+  }
+
+  private load(id: Section, aliasBase: number, groupBase: number): AliasTable {
+    let table = this.tables.get(id);
+    if (!table) {
+      table = readAliasTable(this.s, id, aliasBase, groupBase);
+      this.tables.set(id, table);
+    }
+    return table;
+  }
+
+  /** The tables a query must search: the families of its key, and the table of the others. */
+  private tablesFor(builtin: boolean, query: string): AliasTable[] {
+    if (builtin) return [this.builtinTable()];
+    const tables: AliasTable[] = [];
+    for (const family of this.families) {
+      if (family.key === undefined || query.startsWith(family.key)) tables.push(this.familyTable(family));
+    }
+    return tables;
+  }
+
+  private familyTable(family: AliasFamily): AliasTable {
+    let table = this.tables.get(family.section);
+    if (!table) {
+      table = this.load(family.section, family.aliasBase, family.groupBase);
+      if (table.records.length / ALIAS_WORDS !== family.aliasCount || table.groups.length / GROUP_WORDS !== family.groupCount) {
+        throw this.s.corrupt(`alias family in section ${family.section} disagrees with ALIAS_FAMILIES`);
+      }
+    }
+    return table;
+  }
+
+  /** The table holding alias number `number` (or, with `group`, group number `number`). */
+  private tableOf(builtin: boolean, number: number, group = false): AliasTable {
+    if (builtin) return this.builtinTable();
+    const last = this.lastTable;
+    if (last) {
+      const [base, count] = group ? [last.groupBase, last.groups.length / GROUP_WORDS] : [last.aliasBase, last.records.length / ALIAS_WORDS];
+      if (number >= base && number - base < count) return last;
+    }
+    for (const family of this.families) {
+      const [base, count] = group ? [family.groupBase, family.groupCount] : [family.aliasBase, family.aliasCount];
+      if (number >= base && number - base < count) return (this.lastTable = this.familyTable(family));
+    }
+    throw this.s.corrupt(`${group ? "alias group" : "alias number"} ${number} is out of range`);
+  }
+
+  /**
+   * Calls `visit` with every group of aliases whose keys' literal prefix (the text before the
+   * first '*', '?' or '[') is a prefix of `query`: the only aliases that can match it. A group is
+   * identified by its number and holds `count` aliases, read with groupAlias().
+   */
+  forEachAliasGroup(builtin: boolean, query: string, visit: (group: number, count: number) => void): void {
+    for (const table of this.tablesFor(builtin, query)) forEachGroupIn(this.s, table, query, visit);
+  }
+
+  /** The alias number of the `k`th member of a group (see forEachAliasGroup). */
+  groupAlias(builtin: boolean, group: number, k: number): number {
+    const t = this.tableOf(builtin, group, true);
+    const w = (group - t.groupBase) * GROUP_WORDS;
+    return t.aliasBase + this.s.below(t.sorted[t.groups[w + 2] + this.s.below(k, t.groups[w + 3], "alias group member")], t.records.length / ALIAS_WORDS, "alias number");
+  }
+
+  /** An alias's lookup key (its normalised pattern). */
+  aliasKey(builtin: boolean, alias: number): string {
+    const t = this.tableOf(builtin, alias);
+    const i = alias - t.aliasBase;
+    return this.s.string(t.strings, t.records[i * ALIAS_WORDS + 2], t.records[i * ALIAS_WORDS + 3]);
+  }
+
+  /** An alias's target module name and priority (its module number; 0 for builtin aliases). */
+  aliasTarget(builtin: boolean, alias: number): { readonly target: string; readonly priority: number } {
+    const t = this.tableOf(builtin, alias);
+    const w = (alias - t.aliasBase) * ALIAS_WORDS;
+    const module = t.records[w + 6];
+    return { target: this.s.string(t.strings, t.records[w + 4], t.records[w + 5]), priority: module === NONE ? 0 : this.s.below(module, this.moduleCount(), "alias module") };
+  }
+
+  aliasCount(builtin: boolean): number {
+    if (builtin) return this.builtinTable().records.length / ALIAS_WORDS;
+    const families = this.families;
+    return families.length === 0 ? 0 : families[families.length - 1].aliasBase + families[families.length - 1].aliasCount;
+  }
+
+  /** Alias number `alias` (numbers run through the families; see aliasOrder). */
+  alias(builtin: boolean, alias: number): IndexAlias {
+    const t = this.tableOf(builtin, alias);
+    const r = t.records;
+    const w = (alias - t.aliasBase) * ALIAS_WORDS;
+    return {
+      pattern: this.s.string(t.strings, r[w], r[w + 1]),
+      key: r[w + 3] === NONE ? undefined : this.s.string(t.strings, r[w + 2], r[w + 3]),
+      target: this.s.string(t.strings, r[w + 4], r[w + 5]),
+      module: r[w + 6] === NONE ? -1 : this.s.below(r[w + 6], this.moduleCount(), "alias module"),
+    };
+  }
+
+  /** ALIAS_ORDER, checked against the families' alias count. */
+  aliasOrder(): Uint32Array {
+    const order = this.s.table(Section.AliasOrder);
+    if (order.length !== this.aliasCount(false)) throw this.s.corrupt("ALIAS_ORDER and the alias families differ in size");
+    return order;
+  }
+
+  /** Every alias: the modules' in depmod order (through `order`, see aliasOrder), or the builtin ones. */
+  aliasList(builtin: boolean, order: Uint32Array): IndexAlias[] {
+    return Array.from({ length: this.aliasCount(builtin) }, (_, i) => this.alias(builtin, builtin ? i : order[i]));
+  }
+
+  /** Checks every table at once (verify). */
+  validate(): void {
+    const tables = [this.builtinTable(), ...this.families.map((family) => this.familyTable(family))];
+    for (const t of tables) {
+      const builtin = t === tables[0];
+      const aliasCount = t.records.length / ALIAS_WORDS;
+      for (let i = 0; i < aliasCount; i++) this.alias(builtin, t.aliasBase + i);
+      validateAliasTableParts(this.s, t);
+    }
+  }
+}
