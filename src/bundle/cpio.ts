@@ -90,7 +90,10 @@ export function decodeHeader(bytes: Buffer, where: string): CpioHeader {
   const values: Record<string, number> = {};
   FIELDS.forEach((field, i) => {
     const text = bytes.toString("latin1", 6 + i * 8, 14 + i * 8);
-    if (!/^[0-9a-fA-F]{8}$/.test(text)) throw new ModbundleError("EBUNDLE", `${where}: cpio field ${field} is not hexadecimal ("${text}")`);
+    if (!/^[0-9a-fA-F]{8}$/.test(text)) {
+      // Shown as hex: the bytes are the file's, and may hold newlines or escape sequences.
+      throw new ModbundleError("EBUNDLE", `${where}: cpio field ${field} is not hexadecimal (bytes ${bytes.subarray(6 + i * 8, 14 + i * 8).toString("hex")})`);
+    }
     values[field] = parseInt(text, 16);
   });
   return values as unknown as CpioHeader;
