@@ -9,6 +9,7 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { spawnSync } from "node:child_process";
+import { buildApi } from "./build-api.mjs";
 
 const COMMANDS = ["modprobe", "insmod", "rmmod", "lsmod", "modinfo", "tools"];
 const external = ["ffi-napi", "ref-napi", "fzstd", "xz-decompress"];
@@ -37,6 +38,8 @@ try {
       writeFileSync(codeCache.cacheFileOf(outfile), codeCache.createCodeCache(source, outfile));
     }),
   );
+
+  await buildApi(common);
 
   // V8 decides whether a cache is usable: ask it, in a fresh process as a command would run.
   for (const [, outfile] of entries) {

@@ -2,8 +2,14 @@ import { ModbundleError } from "../errors";
 import { flushStdout, writeStderr, writeStdout } from "./stdio";
 
 /** kmod's message format: "<prog>: <LEVEL>: <message>", one line each. */
-export function logLine(prog: string, level: "FATAL" | "ERROR" | "WARNING" | "NOTICE" | "INFO" | "DEBUG", message: string): void {
-  writeStderr(message.split("\n").map((line) => `${prog}: ${level}: ${line}\n`).join(""), "utf8");
+export type LogLevel = "FATAL" | "ERROR" | "WARNING" | "NOTICE" | "INFO" | "DEBUG";
+
+export function logText(prog: string, level: LogLevel, message: string): string {
+  return message.split("\n").map((line) => `${prog}: ${level}: ${line}\n`).join("");
+}
+
+export function logLine(prog: string, level: LogLevel, message: string): void {
+  writeStderr(logText(prog, level, message), "utf8");
 }
 
 /**

@@ -3,7 +3,7 @@ import { ModbundleError } from "../errors";
 import { strerror } from "../util/errno";
 import { lookupModules } from "../resolve/lookup";
 import { ModuleHandle } from "../resolve/modules";
-import { probePlan } from "./probe-plan";
+import { concatOptions, probePlan } from "./probe-plan";
 import { ModprobeSession } from "./session";
 
 /**
@@ -20,11 +20,6 @@ function substituteOptions(command: string, options: string): string {
   return command.split("$CMDLINE_OPTS").join(options);
 }
 
-/** "a" + " " + "b", with kmod's trailing space when only config options exist. */
-function concatOptions(config: string | undefined, extra: string | undefined): string {
-  if (!config && !extra) return "";
-  return config !== undefined ? `${config} ${extra ?? ""}` : (extra ?? "");
-}
 
 /** A kernel errno, or a problem with the stored module (checksum, format) described in words. */
 function failure(error: unknown): Result & { ok: false } {

@@ -41,6 +41,12 @@ export function softdepsOf(ctx: ModuleContext, module: ModuleHandle, warn: (mess
   return { pre: resolve(line.pre), post: resolve(line.post) };
 }
 
+/** A module's parameters: "a" + " " + "b", with kmod's trailing space when only config options exist. */
+export function concatOptions(config: string | undefined, extra: string | undefined): string {
+  if (!config && !extra) return "";
+  return config !== undefined ? `${config} ${extra ?? ""}` : (extra ?? "");
+}
+
 /**
  * kmod keeps "ignore the install command" on the module object and never resets it, so it
  * carries over between the modules of one `modprobe -a`; `ignoreCommand` is that memory.
