@@ -8,6 +8,14 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   npm ci --no-audit --no-fund --loglevel=error
 fi
 
+# test/package installs the packed tarball offline: npm's cache must also hold the metadata of
+# the production dependencies, which npm ci does not fetch.
+offline_stamp=.cache/npm-offline-$(sha256sum package-lock.json | cut -c1-16)
+if [ ! -f "$offline_stamp" ]; then
+  mapfile -t deps < <(node scripts/production-deps.mjs)
+  npm cache add --loglevel=error "${deps[@]}" && mkdir -p .cache && touch "$offline_stamp"
+fi
+
 need=()
 command -v depmod >/dev/null || need+=(kmod)
 command -v cpio >/dev/null || need+=(cpio)
