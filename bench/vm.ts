@@ -5,6 +5,7 @@ import { kmodTree, packBundle } from "../test/vm/artefacts";
 import { requireVmFixture } from "../test/vm/fixture";
 import { Overlay } from "../test/vm/overlay";
 import { bootGuest, buildInitramfs } from "../test/vm/qemu";
+import { BENCH_SET } from "../test/vm/sets";
 import { median, REPO_ROOT, runs } from "./common";
 
 /**
@@ -14,16 +15,7 @@ import { median, REPO_ROOT, runs } from "./common";
  * (scripts/vm/guest/bench.sh). Prints medians and the ratio (target <= 1.0).
  * BENCH_RUNS sets the rounds (default 10), BENCH_VM_CPUS the guest's CPUs (default 1).
  */
-const SET = [
-  // file systems
-  "btrfs", "ext4", "xfs", "vfat", "isofs", "udf", "squashfs", "f2fs", "hfsplus", "jfs", "nilfs2", "exfat",
-  // block
-  "loop", "nbd", "zram", "raid456", "dm_crypt",
-  // crypto
-  "aesni_intel", "xts", "serpent_avx2", "twofish_avx_x86_64", "chacha20poly1305", "sha3_generic",
-  // network
-  "dummy", "veth", "bridge", "bonding", "vxlan", "geneve", "macvlan", "ipvlan", "tun", "wireguard", "nlmon", "ifb", "e1000", "virtio_net",
-];
+const SET = BENCH_SET;
 
 interface Sample {
   readonly seconds: number;

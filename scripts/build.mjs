@@ -27,6 +27,9 @@ try {
   await build({ ...common, entryPoints: ["src/cli.ts"], outfile: "dist/modbundle.js", banner: { js: "#!/usr/bin/env node" } });
   chmodSync("dist/modbundle.js", 0o755);
 
+  // Remote bundles: the source and its HTTP worker are loaded by file name, only for a URL.
+  for (const name of ["remote-source", "http-worker"]) await build({ ...common, entryPoints: [`src/io/${name}.ts`], outfile: `dist/io/${name}.js` });
+
   const entries = [...COMMANDS.map((name) => [`src/commands/${name}.ts`, `dist/commands/${name}.js`]), ["src/kernel/factory.ts", "dist/kernel/factory.js"]];
   await Promise.all(
     entries.map(async ([entry, outfile]) => {

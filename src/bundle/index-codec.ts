@@ -59,6 +59,9 @@ export function encodeIndex(content: IndexContent): Buffer {
 
 const RECORD_WORDS: Partial<Record<Section, number>> = { ...MODULE_RECORD_WORDS, ...ALIAS_RECORD_WORDS, ...OTHER_RECORD_WORDS };
 
+/** The sections any lookup by name reads; the catch-all alias family (the last) is added. */
+const LOOKUP_SECTIONS = [Section.CoreStrings, Section.Meta, Section.Members, Section.Modules, Section.ModulesByName, Section.U32s, Section.StringLists, Section.Builtin, Section.BuiltinStrings, Section.AliasFamilies];
+
 export class BundleIndex {
   private readonly sections: IndexSections;
   private readonly modules: ModuleTables;
@@ -76,6 +79,15 @@ export class BundleIndex {
     const moduleCount = (): number => this.modules.moduleCount;
     this.aliases = new AliasTables(this.sections, moduleCount);
     this.others = new OtherTables(this.sections, moduleCount);
+  }
+
+  /**
+   * Announces the sections a lookup by name will read, so that a remote bundle fetches them in
+   * one round instead of one request each; for a file this does nothing.
+   */
+  prefetchLookupSections(): void {
+    const families = [...this.sections.ids()].filter((id) => id >= Section.FirstAliasFamily);
+    this.sections.prefetch(families.length > 0 ? [...LOOKUP_SECTIONS, Math.max(...families) as Section] : LOOKUP_SECTIONS);
   }
 
   /** Opens an index held whole in a buffer. */

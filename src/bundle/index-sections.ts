@@ -83,6 +83,8 @@ export function encodeSections(sections: ReadonlyArray<readonly [Section, Buffer
 export interface IndexSource {
   readonly length: number;
   read(offset: number, length: number): Buffer;
+  /** A hint: these ranges will be read soon (a remote source fetches them in one round). */
+  prefetch?(ranges: ReadonlyArray<{ readonly offset: number; readonly length: number }>): void;
 }
 
 /** An index held whole in memory (tests, and directories read into an index). */
@@ -138,6 +140,16 @@ export class IndexSections {
   /** The ids of the sections the table lists. */
   ids(): Iterable<Section> {
     return this.entries.keys();
+  }
+
+  /** Announces that these sections will be read (for a source that can fetch them together). */
+  prefetch(ids: Iterable<Section>): void {
+    if (!this.source.prefetch) return;
+    const ranges = [...ids].flatMap((id) => {
+      const entry = this.entries.get(id);
+      return entry && !this.loaded.has(id) ? [{ offset: entry.offset, length: entry.length }] : [];
+    });
+    this.source.prefetch(ranges);
   }
 
   /** A section's bytes, read and CRC-checked the first time. */

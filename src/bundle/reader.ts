@@ -1,6 +1,6 @@
 import { crc32 } from "../util/crc32";
 import { ModbundleError } from "../errors";
-import { ByteSource, checkRange } from "../io/byte-source";
+import { ByteRange, ByteSource, checkRange } from "../io/byte-source";
 import { CPIO_HEADER_SIZE, CpioHeader, S_IFMT, S_IFDIR, S_IFREG, decodeHeader as decodeCpioHeader, headerAndNameSize } from "./cpio";
 import { BundleHeader, FIRST_READ_SIZE, HEADER_MEMBER, HEADER_SIZE, META_DIR, decodeHeader } from "./format";
 import { BundleIndex, INDEX_DIRECTORY_MAX, MemberInfo, indexDirectoryLength } from "./index-codec";
@@ -49,11 +49,13 @@ export class Bundle {
     const indexSource = {
       length: header.indexLength,
       read: (offset: number, length: number) => source.readAt(header.indexOffset + offset, length),
+      prefetch: source.prefetch
+        ? (ranges: readonly ByteRange[]) => source.prefetch?.(ranges.map((r) => ({ offset: header.indexOffset + r.offset, length: r.length })))
+        : undefined,
     };
     return new Bundle(source, header, new BundleIndex(indexSource, directory, where));
   }
 
-  /** The member's stored bytes, verified against the index's CRC-32. */
   /** Every reference of the index and every member's range, checked at once (verify). */
   validate(): void {
     this.index.validate();
@@ -63,6 +65,21 @@ export class Bundle {
     }
   }
 
+  /**
+   * A hint that these members will be read (with their cpio headers when `withHeaders`), so that
+   * a remote bundle fetches them together; for a file this does nothing.
+   */
+  prefetchMembers(members: readonly MemberInfo[], withHeaders = false): void {
+    if (!this.source.prefetch) return;
+    this.source.prefetch(
+      members.map((member) => {
+        const head = withHeaders ? Math.min(member.offset, headerAndNameSize(Buffer.byteLength(member.path, "latin1") + 1)) : 0;
+        return { offset: member.offset - head, length: member.size + head };
+      }),
+    );
+  }
+
+  /** The member's stored bytes, verified against the index's CRC-32. */
   readMember(member: MemberInfo): Buffer {
     checkRange(`${this.source.name}: member ${member.path}`, member.offset, member.size, this.header.indexOffset);
     const data = this.source.readAt(member.offset, member.size);

@@ -14,6 +14,7 @@ export function verifyBundle(bundle: Bundle): { readonly checked: number; readon
   const problems: VerifyProblem[] = [];
   bundle.validate();
   const { index } = bundle;
+  bundle.prefetchMembers(Array.from({ length: index.memberCount }, (_, i) => index.member(i)), true);
   for (let i = 0; i < index.memberCount; i++) {
     const member = index.member(i);
     try {

@@ -1,8 +1,9 @@
 import { Bundle } from "../bundle/reader";
-import { FileSource } from "../io/byte-source";
+import { openByteSource } from "../io/open-source";
 
-export function openBundle(file: string): Bundle {
-  const source = FileSource.open(file);
+/** A bundle by file name or http(s) URL. */
+export function openBundle(location: string): Bundle {
+  const source = openByteSource(location);
   try {
     return Bundle.open(source);
   } catch (error) {

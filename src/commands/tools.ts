@@ -66,6 +66,21 @@ export const TOOLS: readonly Tool[] = [
     load: async () => (await import("./verify.js")).run,
   }),
   defineTool({
+    name: "serve",
+    summary: "serve bundles over HTTP with byte ranges (for --bundle http://...)",
+    operands: ["BUNDLE..."],
+    options: [
+      { long: "port", arg: "N", help: "port to listen on, 0 for any free one (default 8080)" },
+      { long: "bind", arg: "ADDR", help: "address to listen on (default 127.0.0.1)" },
+    ],
+    parse: (args) => {
+      const port = args.value("port") ?? "8080";
+      if (!/^\d{1,5}$/.test(port) || Number(port) > 65535) throw new UsageError(`invalid --port '${port}' (expected 0 to 65535)`);
+      return { files: args.operands, port: Number(port), bind: args.value("bind") ?? "127.0.0.1" };
+    },
+    load: async () => (await import("./serve.js")).run,
+  }),
+  defineTool({
     name: "link",
     summary: "create modprobe, insmod, rmmod, lsmod and modinfo links to modbundle",
     operands: ["[DIRECTORY]"],

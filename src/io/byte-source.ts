@@ -6,6 +6,11 @@ import { ModbundleError, describeSystemError } from "../errors";
  * never a path, so that a regular file, a block device and an in-memory buffer are read the
  * same way, and so that tests can substitute a source that fails on demand.
  */
+export interface ByteRange {
+  readonly offset: number;
+  readonly length: number;
+}
+
 export interface ByteSource {
   /** What the source is called in messages (a path, or a description). */
   readonly name: string;
@@ -13,6 +18,11 @@ export interface ByteSource {
   readonly size: number;
   /** Exactly `length` bytes at `offset`; a short read is an error naming the offset. */
   readAt(offset: number, length: number): Buffer;
+  /**
+   * A hint that these ranges will be read soon, so that a remote source fetches them together
+   * (remote-source.ts); sources whose reads are cheap do not have it.
+   */
+  prefetch?(ranges: readonly ByteRange[]): void;
   close(): void;
 }
 

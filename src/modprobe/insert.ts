@@ -3,7 +3,7 @@ import { ModbundleError } from "../errors";
 import { strerror } from "../util/errno";
 import { lookupModules } from "../resolve/lookup";
 import { ModuleHandle } from "../resolve/modules";
-import { concatOptions, probePlan } from "./probe-plan";
+import { ProbeStep, concatOptions, probePlan } from "./probe-plan";
 import { ModprobeSession } from "./session";
 
 /**
@@ -68,6 +68,17 @@ async function runStep(session: ModprobeSession, module: ModuleHandle, options: 
   }
 }
 
+/** The modules the plan will read, announced at once (a remote bundle fetches them in one round). */
+function prefetchPlan(session: ModprobeSession, plan: readonly ProbeStep[]): void {
+  const { ctx } = session;
+  const numbers = plan.flatMap((step) => {
+    const number = ctx.moduleNumber(step.module);
+    const byCommand = ctx.installCommand(step.module) !== undefined && !step.ignoreCommand;
+    return number >= 0 && !byCommand && !session.isInKernel(step.module) ? [number] : [];
+  });
+  ctx.db.prefetchModules(numbers);
+}
+
 export async function probeInsert(session: ModprobeSession, target: ModuleHandle, extraOptions: string | undefined): Promise<Result> {
   const { ctx, options: opts } = session;
   const ignoreLoaded = opts.showDepends;
@@ -75,6 +86,7 @@ export async function probeInsert(session: ModprobeSession, target: ModuleHandle
   if ((target.alias !== undefined || opts.useBlacklist) && ctx.isBlacklisted(target)) return OK;
 
   const plan = probePlan(ctx, target, opts.ignoreCommands, session.ignoreCommand, (m) => session.logger.error(m));
+  if (!opts.dryRun) prefetchPlan(session, plan);
   let result: Result = OK;
   for (const step of plan) {
     const module = step.module;

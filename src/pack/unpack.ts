@@ -63,6 +63,7 @@ export function unpack(bundle: Bundle, target: string): UnpackResult {
   }
   const { index } = bundle;
   let files = 0;
+  bundle.prefetchMembers(Array.from({ length: index.memberCount }, (_, i) => index.member(i)), true);
   for (let i = 0; i < index.memberCount; i++) {
     const member = index.member(i);
     const parts = checkMemberPath(member.path, where);

@@ -123,6 +123,11 @@ export class ModuleDatabase {
     return owner < 0 ? undefined : this.index.moduleName(owner);
   }
 
+  /** A hint that these modules will be read: a remote bundle fetches them together. */
+  prefetchModules(modules: readonly number[]): void {
+    this.bundle?.prefetchMembers(modules.map((module) => this.index.moduleMember(module)));
+  }
+
   /** A module's stored bytes: from the bundle (checksum verified) or from its file. */
   readModule(module: number): ModuleFile {
     const member = this.index.moduleMember(module);

@@ -53,6 +53,8 @@ const OPTIONS: Array<[string[], unknown]> = [
   [["info", "B"], { bundle: "B" }],
   [["verify", "-q", "B"], { bundle: "B", quiet: true }],
   [["verify", "B"], { bundle: "B", quiet: false }],
+  [["serve", "B"], { files: ["B"], port: 8080, bind: "127.0.0.1" }],
+  [["serve", "--port", "0", "--bind=0.0.0.0", "A", "B"], { files: ["A", "B"], port: 0, bind: "0.0.0.0" }],
   [["link"], { directory: "/usr/local/sbin", force: false, program: CONTEXT.program }],
   [["link", "-f", "/sbin"], { directory: "/sbin", force: true, program: CONTEXT.program }],
 ];
@@ -74,6 +76,8 @@ const ERRORS: Array<[string[], string]> = [
   [["info", "A", "B"], "info: unexpected argument 'B' (see 'modbundle help info')"],
   [["info"], "info: missing BUNDLE (see 'modbundle help info')"],
   [["verify", "--quiet=yes", "B"], "verify: option '--quiet' doesn't allow an argument (see 'modbundle help verify')"],
+  [["serve"], "serve: missing BUNDLE (see 'modbundle help serve')"],
+  [["serve", "--port", "http", "B"], "invalid --port 'http' (expected 0 to 65535)"],
   [["link", "/a", "/b"], "link: unexpected argument '/b' (see 'modbundle help link')"],
 ];
 

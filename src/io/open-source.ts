@@ -1,0 +1,19 @@
+import path = require("node:path");
+import { ByteSource, FileSource } from "./byte-source";
+
+/** Whether a bundle location is an http:// or https:// URL rather than a file name. */
+export function isRemoteLocation(location: string): boolean {
+  return /^https?:\/\//i.test(location);
+}
+
+/**
+ * A bundle's bytes by location: a URL through Range requests (remote-source.ts), else a file or
+ * block device. The remote source is a file of its own, built beside the commands (dist/io/) and
+ * loaded only for a URL, so that a file-based run neither parses nor compiles any of it.
+ */
+export function openByteSource(location: string, env: NodeJS.ProcessEnv = process.env): ByteSource {
+  if (!isRemoteLocation(location)) return FileSource.open(location);
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const remote = require(path.join(__dirname, "..", "io", "remote-source.js")) as typeof import("./remote-source");
+  return remote.RemoteSource.open(location, env);
+}
