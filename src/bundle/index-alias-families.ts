@@ -116,7 +116,11 @@ export class AliasTables {
       let groupBase = 0;
       for (let w = 0; w < f.length; w += FAMILY_WORDS) {
         const keyLength = f[w + 1];
-        if (f[w] < Section.FirstAliasFamily || f[w] >= Section.FirstAliasFamily + MAX_FAMILY_SECTIONS || keyLength > FAMILY_KEY_LENGTH) throw this.s.corrupt(`alias family ${w / FAMILY_WORDS} is malformed`);
+        const k = w / FAMILY_WORDS;
+        // Family k is section FIRST_ALIAS_FAMILY + k: no two families share a table, and there
+        // are at most MAX_FAMILY_SECTIONS, so a query searches each table at most once.
+        if (k >= MAX_FAMILY_SECTIONS || f[w] !== Section.FirstAliasFamily + k) throw this.s.corrupt(`alias family ${k} names section ${f[w]}, not ${Section.FirstAliasFamily + k}`);
+        if (keyLength > FAMILY_KEY_LENGTH) throw this.s.corrupt(`alias family ${k} is malformed`);
         if (f[w + 3] !== aliasBase || f[w + 5] !== groupBase) throw this.s.corrupt(`alias family ${w / FAMILY_WORDS} does not continue the numbering`);
         const keyBytes = Buffer.alloc(4);
         keyBytes.writeUInt32LE(f[w + 2]);
@@ -232,6 +236,12 @@ export class AliasTables {
   aliasOrder(): Uint32Array {
     const order = this.s.table(Section.AliasOrder);
     if (order.length !== this.aliasCount(false)) throw this.s.corrupt("ALIAS_ORDER and the alias families differ in size");
+    // A permutation: each alias appears once, so the lists built from it are as long as the index.
+    const seen = new Uint8Array(order.length);
+    for (const alias of order) {
+      this.s.below(alias, order.length, "ALIAS_ORDER entry");
+      if (seen[alias]++ !== 0) throw this.s.corrupt(`alias ${alias} appears twice in ALIAS_ORDER`);
+    }
     return order;
   }
 

@@ -146,6 +146,14 @@ export function readAliasTable(s: IndexSections, id: Section, aliasBase: number,
   if (table.hash.length === 0 || (table.hash.length & (table.hash.length - 1)) !== 0) {
     throw s.corrupt("alias hash table size is not a power of two");
   }
+  // The groups must cover `sorted` back to back, in order, as pack writes them: no two groups
+  // share aliases, so a query visits each alias of a table at most once.
+  let next = 0;
+  for (let w = 0; w < table.groups.length; w += GROUP_WORDS) {
+    if (table.groups[w + 2] !== next) throw s.corrupt(`alias table ${id} group ${w / GROUP_WORDS} starts at ${table.groups[w + 2]}, not at ${next} where the previous one ends`);
+    next += table.groups[w + 3];
+  }
+  if (next > table.sorted.length) throw s.corrupt(`alias table ${id} groups hold ${next} aliases, more than its ${table.sorted.length}`);
   return table;
 }
 

@@ -98,8 +98,38 @@ export class ModuleTables {
     return this.members.length / (MEMBER_WORDS * 4);
   }
 
+  private checkedModules?: Uint32Array;
+
+  /** MODULES, its lists' layout checked the first time (see checkListsTile). */
   private get modules(): Uint32Array {
-    return this.s.table(Section.Modules);
+    if (!this.checkedModules) {
+      const modules = this.s.table(Section.Modules);
+      this.checkListsTile(modules);
+      this.checkedModules = modules;
+    }
+    return this.checkedModules;
+  }
+
+  /**
+   * The lists of the modules must lie back to back, in module order, as pack writes them: module
+   * i's dependency list starts where module i-1's ends (the first at 0), and its softdeps start
+   * where module i-1's weakdeps end, its weakdeps where its softdeps end. So no two records share
+   * or overlap a list, and the work of reading every module's lists is bounded by the size of
+   * U32S and STRING_LISTS (each list is range-checked when read), whatever the counts claim. One
+   * pass over MODULES, which every lookup reads anyway.
+   */
+  private checkListsTile(modules: Uint32Array): void {
+    let deps = 0;
+    let strings = 0;
+    for (let w = 0; w < modules.length; w += MODULE_WORDS) {
+      const i = w / MODULE_WORDS;
+      if (modules[w + 3] !== deps) throw this.s.corrupt(`module ${i} dependency list starts at ${modules[w + 3]}, not at ${deps} where the previous one ends`);
+      if (modules[w + 5] !== strings) throw this.s.corrupt(`module ${i} softdep list starts at ${modules[w + 5]}, not at ${strings} where the previous list ends`);
+      strings += modules[w + 6];
+      if (modules[w + 7] !== strings) throw this.s.corrupt(`module ${i} weakdep list starts at ${modules[w + 7]}, not at ${strings} where its softdep list ends`);
+      deps += modules[w + 4];
+      strings += modules[w + 8];
+    }
   }
 
   get moduleCount(): number {

@@ -1,14 +1,15 @@
 import fs = require("node:fs");
 import { crc32 } from "../util/crc32";
-import path = require("node:path");
 import { ModbundleError, describeSystemError } from "../errors";
+import { createExclusive, removeStaleTemporaries, temporaryPathFor } from "../io/exclusive";
 import { CompressionKind, detectCompression } from "../compress/kind";
 import { S_IFDIR, S_IFREG, encodeMemberHead, headerAndNameSize, pad4, trailerHead } from "./cpio";
 import { HEADER_MEMBER, HEADER_SIZE, INDEX_MEMBER, META_DIR, encodeHeader } from "./format";
 import { MemberRecord, indexDirectoryLength } from "./index-codec";
 
 /**
- * Streams a bundle to a temporary file beside the target, one member at a time, then writes the
+ * Streams a bundle to a temporary file beside the target (created exclusively under an
+ * unpredictable name, see io/exclusive.ts), one member at a time, then writes the
  * index, patches the fixed-size header with its location, fsyncs and renames over the target. An
  * interrupted pack leaves the old bundle as it was. Every member's size is checked against what
  * its cpio header declared.
@@ -18,6 +19,7 @@ export class BundleWriter {
   private nextIno = 1;
   private readonly members: MemberRecord[] = [];
   private readonly directories = new Set<string>();
+  private readonly files = new Set<string>();
   private headerDataOffset = 0;
   private closed = false;
 
@@ -30,11 +32,11 @@ export class BundleWriter {
 
   /** `mtime` stamps the members modbundle itself creates (kept constant for reproducibility). */
   static create(target: string, mtime: number): BundleWriter {
-    const dir = path.dirname(path.resolve(target));
-    const tempPath = path.join(dir, `.${path.basename(target)}.${process.pid}.tmp`);
+    removeStaleTemporaries(target);
+    const tempPath = temporaryPathFor(target);
     let fd: number;
     try {
-      fd = fs.openSync(tempPath, "w", 0o644);
+      fd = createExclusive(tempPath, 0o644);
     } catch (error) {
       throw new ModbundleError("EIO", `${tempPath}: ${describeSystemError(error)}`);
     }
@@ -66,6 +68,8 @@ export class BundleWriter {
 
   /** Adds a file; its parent directories become members first, once each. */
   addFile(relpath: string, data: Buffer, mode: number, mtime: number): MemberRecord {
+    if (this.files.has(relpath)) throw new ModbundleError("EBUNDLE", `${relpath}: stored twice`);
+    this.files.add(relpath);
     const parts = relpath.split("/");
     for (let i = 1; i < parts.length; i++) {
       const dir = parts.slice(0, i).join("/");

@@ -10,6 +10,7 @@ import { normalizeModuleName } from "../util/modname";
 import { getopt, LongOption } from "../cli-kit/getopt";
 import { KmodCommand } from "../cli-kit/io";
 import { strerror } from "../util/errno";
+import { readRegularFile } from "../io/regular-file";
 
 /**
  * insmod, as kmod 30's tools/insmod.c: one module file and its parameters, no configuration, no
@@ -59,7 +60,7 @@ type Found = { readonly file: ModuleFile } | { readonly error: string };
 function readModuleFile(filename: string): Found {
   let data: Buffer;
   try {
-    data = fs.readFileSync(filename);
+    data = readRegularFile(filename);
   } catch (error) {
     return { error: `could not insert module ${filename}: ${modStrerror((error as NodeJS.ErrnoException).code ?? "EIO")}` };
   }

@@ -8,6 +8,7 @@ import { ModuleContext, ModuleHandle } from "../resolve/modules";
 import { moduleNameFromPath, normalizeModuleName } from "../util/modname";
 import { BuiltinModinfo } from "./builtin";
 import { InfoError, InfoField, moduleFileInfo, toFields } from "./modinfo";
+import { readRegularFile } from "../io/regular-file";
 
 /**
  * What modinfo's arguments name, resolved as kmod resolves them: a module file by path, a name
@@ -109,7 +110,7 @@ export class ModinfoSession {
     } catch {
       return undefined;
     }
-    return { name: moduleNameFromPath(path), filename: absolute, info: () => infoOfBytes(() => fs.readFileSync(absolute), absolute) };
+    return { name: moduleNameFromPath(path), filename: absolute, info: () => infoOfBytes(() => readRegularFile(absolute), absolute) };
   }
 
   /** kmod_module_new_from_lookup; undefined for an invalid alias. */
@@ -133,7 +134,7 @@ export class ModinfoSession {
       // kmod_module_is_builtin decides where the information comes from, whatever the path.
       if (ctx.isBuiltin(handle)) return toFields(this.builtinStrings(db, handle.name));
       if (filename === undefined) throw new InfoError("ENOENT");
-      return infoOfBytes(() => (db.isBundle ? db.readModule(module).data : fs.readFileSync(filename)), filename);
+      return infoOfBytes(() => (db.isBundle ? db.readModule(module).data : readRegularFile(filename)), filename);
     };
     return { name: handle.name, filename, info };
   }

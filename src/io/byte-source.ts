@@ -1,5 +1,6 @@
 import fs = require("node:fs");
 import { ModbundleError, describeSystemError } from "../errors";
+import { openRegularFile } from "./regular-file";
 
 /**
  * Random access to a bundle or a module file of known size. Every parser takes a ByteSource and
@@ -90,15 +91,14 @@ export class FileSource implements ByteSource {
   }
 
   static open(path: string): FileSource {
-    let fd: number;
+    let opened: { fd: number; stat: fs.Stats };
     try {
-      fd = fs.openSync(path, "r");
+      opened = openRegularFile(path, { allowBlockDevice: true });
     } catch (error) {
       throw new ModbundleError("EIO", `${path}: ${describeSystemError(error)}`);
     }
+    const { fd, stat } = opened;
     try {
-      const stat = fs.fstatSync(fd);
-      if (stat.isDirectory()) throw new ModbundleError("EIO", `${path}: Is a directory`);
       const size = stat.isBlockDevice() ? blockDeviceSize(stat, path) : stat.size;
       return new FileSource(path, fd, size);
     } catch (error) {

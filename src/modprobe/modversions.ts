@@ -6,6 +6,7 @@ import { readExports, readVersions } from "../elf/module-elf";
 import { ModbundleError } from "../errors";
 import { lookupModules } from "../resolve/lookup";
 import { ModprobeSession } from "./session";
+import { readRegularFile } from "../io/regular-file";
 
 /**
  * --show-modversions / --show-exports: a module's __versions entries or exported symbols as
@@ -19,7 +20,7 @@ async function moduleBytes(session: ModprobeSession, argument: string): Promise<
     stat = undefined;
   }
   if (stat?.isFile()) {
-    const raw = fs.readFileSync(argument);
+    const raw = readRegularFile(argument);
     return { data: await decompress(detectCompression(raw.subarray(0, 6)), raw, argument), name: argument };
   }
   const found = lookupModules(session.ctx, argument)?.find((m) => session.ctx.moduleNumber(m) >= 0);

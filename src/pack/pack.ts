@@ -1,6 +1,7 @@
 import fs = require("node:fs");
 import path = require("node:path");
 import { ModbundleError, describeSystemError } from "../errors";
+import { openRegularFile, readRegularFile } from "../io/regular-file";
 import { compress } from "../compress/compress";
 import { decompress } from "../compress/decompress";
 import { CompressionKind, compressionExtension, detectCompression } from "../compress/kind";
@@ -37,7 +38,9 @@ export interface PackResult {
 
 function readTreeFile(entry: TreeEntry): Buffer {
   try {
-    return fs.readFileSync(entry.absolute);
+    // A support file must be a regular file in the tree itself: a planted symbolic link (to
+    // /etc/shadow, say) would be copied into a world-readable bundle (see tree/scan.ts).
+    return readRegularFile(entry.absolute, { noFollow: true });
   } catch (error) {
     throw new ModbundleError("EIO", `${entry.absolute}: ${describeSystemError(error)}`);
   }
@@ -53,7 +56,7 @@ class ReusableReader {
   read(entry: TreeEntry): Buffer {
     let fd: number;
     try {
-      fd = fs.openSync(entry.absolute, "r");
+      fd = openRegularFile(entry.absolute).fd;
     } catch (error) {
       throw new ModbundleError("EIO", `${entry.absolute}: ${describeSystemError(error)}`);
     }
@@ -103,6 +106,7 @@ export async function pack(options: PackOptions): Promise<PackResult> {
     const modules: DepmodModule[] = [];
     let bytesStored = 0;
     const reader = new ReusableReader();
+    const storedFrom = new Map<string, string>();
     const interned = new Map<string, string>();
     const intern = (name: string): string => {
       const known = interned.get(name);
@@ -118,6 +122,13 @@ export async function pack(options: PackOptions): Promise<PackResult> {
       const target = options.compression === "keep" ? found : options.compression;
       const stored = target === found ? raw : compress(target, plain, entry.absolute);
       const relpath = target === found ? entry.relpath : storedPath(entry.relpath, target);
+      // Re-encoding renames (dummy.ko.xz -> dummy.ko): two files of the tree must not become one
+      // stored path, or the index would describe one module and hand the kernel the other's bytes.
+      const earlier = storedFrom.get(relpath);
+      if (earlier !== undefined) {
+        throw new ModbundleError("ETREE", `${entry.absolute}: would be stored as ${relpath}, as ${earlier} already is (--compress ${options.compression}); remove one of them`);
+      }
+      storedFrom.set(relpath, entry.absolute);
       writer.addFile(relpath, stored, entry.mode, entry.mtime);
       bytesStored += stored.length;
       modules.push(depmodModule(relpath, object, intern));

@@ -12,7 +12,7 @@ import { lookupModules } from "../resolve/lookup";
 import { ModuleDatabase } from "../resolve/module-db";
 import { ModuleContext, ModuleHandle } from "../resolve/modules";
 import { softdepsOf } from "../modprobe/probe-plan";
-import fs = require("node:fs");
+import { readRegularFile } from "../io/regular-file";
 
 /**
  * `pack --only NAME...`: the modules named (or resolved from aliases, as modprobe resolves them)
@@ -23,7 +23,7 @@ import fs = require("node:fs");
 export async function selectModules(tree: ModuleTree, kernelVersion: string, names: readonly string[], lists: ReadonlyMap<string, Buffer>): Promise<Set<string>> {
   const modules = [];
   for (const entry of tree.modules) {
-    const raw = fs.readFileSync(entry.absolute);
+    const raw = readRegularFile(entry.absolute);
     const plain = await decompress(detectCompression(raw.subarray(0, 6)), raw, entry.absolute);
     modules.push(depmodModule(entry.relpath, readModuleObject(new ElfFile(plain, entry.absolute))));
   }

@@ -7,6 +7,7 @@ import { ModbundleError, describeSystemError } from "../errors";
 import { CompiledPattern, compilePattern, matchCompiled } from "../util/fnmatch";
 import { AliasMatch, kmodAliasOrder } from "./alias-order";
 import { AliasPrefilter } from "./alias-prefilter";
+import { readRegularFile } from "../io/regular-file";
 
 /**
  * Where the commands find modules: a bundle, or a plain module directory whose kmod text index
@@ -134,7 +135,7 @@ export class ModuleDatabase {
     if (this.bundle) return { data: this.bundle.readMember(member), compression: member.compression };
     const file = this.modulePath(module);
     try {
-      const data = fs.readFileSync(file);
+      const data = readRegularFile(file);
       return { data, compression: detectCompression(data.subarray(0, 6)) };
     } catch (error) {
       throw new ModbundleError("EIO", `${file}: ${describeSystemError(error)}`);

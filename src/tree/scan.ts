@@ -6,7 +6,7 @@ import { ModbundleError, describeSystemError } from "../errors";
  * What a module directory holds that a bundle carries: every module object (.ko, .ko.xz, .ko.zst,
  * .ko.gz) and the kernel build's own lists. The walk is sorted by byte order so that the same tree
  * always gives the same bundle. Like depmod, it skips entries named "build" and "source" and
- * follows symbolic links to files.
+ * follows symbolic links to module files; the kernel's lists must be regular files.
  */
 export const SUPPORT_FILES = ["modules.builtin", "modules.builtin.modinfo", "modules.order"] as const;
 
@@ -84,12 +84,19 @@ export function scanModuleTree(root: string): ModuleTree {
 
   const supportFiles: TreeEntry[] = [];
   for (const name of SUPPORT_FILES) {
+    let stat: fs.Stats;
     try {
-      const stat = fs.statSync(path.join(root, name));
-      if (stat.isFile()) supportFiles.push(entryOf(root, name, stat));
+      stat = fs.lstatSync(path.join(root, name));
     } catch {
-      // absent lists are allowed: a tree may lack modules.builtin.modinfo, for instance
+      continue; // absent lists are allowed: a tree may lack modules.builtin.modinfo, for instance
     }
+    // depmod only parses these lists, but pack copies them into a world-readable bundle: a link
+    // planted in a staging tree (to /etc/shadow, say) must not be followed (pack also opens them
+    // with O_NOFOLLOW, so swapping one in later fails too).
+    if (!stat.isFile()) {
+      throw new ModbundleError("ETREE", `${path.join(root, name)}: not a regular file (${stat.isSymbolicLink() ? "a symbolic link" : "a special file"}); refusing to pack it`);
+    }
+    supportFiles.push(entryOf(root, name, stat));
   }
   return { root, modules, supportFiles };
 }
