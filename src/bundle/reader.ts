@@ -2,6 +2,7 @@ import { crc32 } from "../util/crc32";
 import { ModbundleError } from "../errors";
 import { ByteRange, ByteSource, checkRange } from "../io/byte-source";
 import { CPIO_HEADER_SIZE, CpioHeader, S_IFMT, S_IFDIR, S_IFREG, decodeHeader as decodeCpioHeader, headerAndNameSize } from "./cpio";
+import { describeNonBundle } from "./file-kind";
 import { BundleHeader, FIRST_READ_SIZE, HEADER_MEMBER, HEADER_SIZE, META_DIR, decodeHeader } from "./format";
 import { BundleIndex, INDEX_DIRECTORY_MAX, MemberInfo, indexDirectoryLength } from "./index-codec";
 
@@ -20,10 +21,12 @@ export class Bundle {
 
   static open(source: ByteSource): Bundle {
     const where = source.name;
+    const first = source.readAt(0, Math.min(FIRST_READ_SIZE, source.size));
+    const otherKind = describeNonBundle(first);
+    if (otherKind !== undefined) throw new ModbundleError("EBUNDLE", `${where}: ${otherKind}`);
     if (source.size < CPIO_HEADER_SIZE) {
       throw new ModbundleError("EBUNDLE", `${where}: not a modbundle file (${source.size} bytes is too short)`);
     }
-    const first = source.readAt(0, Math.min(FIRST_READ_SIZE, source.size));
     const dir = readMemberHead(first, 0, where);
     if (dir.name !== META_DIR || (dir.header.mode & S_IFMT) !== S_IFDIR) {
       throw new ModbundleError("EBUNDLE", `${where}: not a modbundle file (first member is "${dir.name}", expected "${META_DIR}")`);

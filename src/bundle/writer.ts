@@ -38,7 +38,8 @@ export class BundleWriter {
     try {
       fd = createExclusive(tempPath, 0o644);
     } catch (error) {
-      throw new ModbundleError("EIO", `${tempPath}: ${describeSystemError(error)}`);
+      // Named as the user gave it: the temporary file is ours, not theirs.
+      throw new ModbundleError("EIO", `cannot write ${target}: ${describeSystemError(error)}`);
     }
     const writer = new BundleWriter(target, tempPath, fd, mtime);
     writer.writeDirectory(META_DIR, mtime);

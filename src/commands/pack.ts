@@ -1,5 +1,5 @@
 import os = require("node:os");
-import path = require("node:path");
+import { chooseModuleDir } from "../pack/check-inputs";
 import { pack, PackCompression } from "../pack/pack";
 
 export interface PackCommandOptions {
@@ -10,8 +10,7 @@ export interface PackCommandOptions {
 }
 
 export async function run(options: PackCommandOptions): Promise<number> {
-  const moduleDir = options.moduleDir ?? `/lib/modules/${os.release()}`;
-  const version = path.basename(path.resolve(moduleDir));
+  const { moduleDir, kernelVersion: version } = chooseModuleDir(options.moduleDir ?? `/lib/modules/${os.release()}`);
   const output = options.output ?? `/boot/modules-${version}`;
   const compression = options.compress;
   const showProgress = process.stderr.isTTY === true;

@@ -22,7 +22,9 @@ export const TOOLS: readonly Tool[] = [
       { long: "compress", arg: "MODE", help: "keep, none, xz, zstd or gzip (default keep)" },
       { long: "only", arg: "NAME", help: "only this module or alias and what it needs; repeat for more" },
     ],
-    details: "MODULEDIR is /lib/modules/VERSION (default: that of the running kernel).\n",
+    details:
+      "MODULEDIR is /lib/modules/VERSION (default: that of the running kernel), or a staging root\n" +
+      "holding lib/modules/VERSION (make modules_install INSTALL_MOD_PATH=...).\n",
     parse: (args) => {
       const compress = args.value("compress") ?? "keep";
       if (!(COMPRESSIONS as readonly string[]).includes(compress)) {

@@ -1,11 +1,11 @@
+import fs = require("node:fs");
 import { CommandIO } from "../cli-kit/io";
 import { DEFAULT_CONFIG_PATHS, loadModprobeConfig } from "../config/load";
 import { ModprobeConfig } from "../config/types";
 import { ModbundleError } from "../errors";
 import { BundleIndex, encodeIndex } from "../bundle/index-codec";
-import { openModuleDatabase } from "../resolve/locate";
+import { defaultBundlePath, moduleDirname, openModuleDatabase } from "../resolve/locate";
 import { ModuleDatabase } from "../resolve/module-db";
-import { moduleDirname } from "../resolve/locate";
 
 /**
  * Opening what a kmod command works on: the module database (bundle or directory) and the
@@ -18,12 +18,25 @@ export interface DatabaseOptions {
   readonly version?: string;
 }
 
-function emptyDatabase(dirname: string, version: string): ModuleDatabase {
+/**
+ * Neither ROOT/boot/modules-VER nor an index in ROOT/lib/modules/VER: kmod would say "not found in
+ * directory D"; the message names both places looked at, and what each lacks.
+ */
+function emptyDatabase(dirname: string, version: string, bundlePath: string): ModuleDatabase {
+  let directoryExists = false;
+  try {
+    directoryExists = fs.statSync(dirname).isDirectory();
+  } catch {
+    // absent
+  }
+  const places = directoryExists
+    ? `directory ${dirname} (it has no modules.dep) or bundle ${bundlePath} (there is none)`
+    : `directory ${dirname} or bundle ${bundlePath} (neither exists)`;
   const index = BundleIndex.fromBuffer(
     encodeIndex({ index: { kernelVersion: version, modules: [], aliases: [], symbols: [], builtin: [], builtinAliases: [], devnames: [] }, members: [] }),
     dirname,
   );
-  return new ModuleDatabase(dirname, index, undefined, `directory ${dirname}`);
+  return new ModuleDatabase(dirname, index, undefined, places);
 }
 
 export function openDatabase(options: DatabaseOptions, io: CommandIO): ModuleDatabase {
@@ -31,7 +44,8 @@ export function openDatabase(options: DatabaseOptions, io: CommandIO): ModuleDat
     return openModuleDatabase({ bundle: options.bundle, root: options.root, version: options.version, env: io.env, release: () => io.release() });
   } catch (error) {
     if (error instanceof ModbundleError && error.code === "ETREE") {
-      return emptyDatabase(moduleDirname(options.root, options.version, () => io.release()), options.version ?? io.release());
+      const version = options.version ?? io.release();
+      return emptyDatabase(moduleDirname(options.root, options.version, () => version), version, defaultBundlePath(options.root, version));
     }
     throw error;
   }

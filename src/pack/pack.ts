@@ -13,6 +13,7 @@ import { BundleWriter } from "../bundle/writer";
 import { encodeIndex } from "../bundle/index-codec";
 import { TreeEntry, scanModuleTree } from "../tree/scan";
 import { uncompressedModulePath } from "../util/modname";
+import { checkOutputDirectory, checkSomethingToPack } from "./check-inputs";
 import { selectModules } from "./select";
 
 export type PackCompression = "keep" | CompressionKind;
@@ -89,7 +90,9 @@ function storedPath(relpath: string, kind: CompressionKind): string {
  * the parsed metadata stays in memory until the index is computed and written last.
  */
 export async function pack(options: PackOptions): Promise<PackResult> {
+  checkOutputDirectory(options.output);
   const tree = scanModuleTree(options.moduleDir);
+  checkSomethingToPack(options.moduleDir, tree.modules.length, tree.supportFiles.some((f) => f.relpath === "modules.order"));
   const kernelVersion = options.kernelVersion ?? path.basename(path.resolve(options.moduleDir));
   const newest = Math.max(0, ...tree.modules.map((m) => m.mtime), ...tree.supportFiles.map((m) => m.mtime));
   const writer = BundleWriter.create(options.output, newest);

@@ -1,5 +1,7 @@
 import fs = require("node:fs");
 import { Bundle } from "../bundle/reader";
+import { ModbundleError } from "../errors";
+import { ByteSource } from "../io/byte-source";
 import { openByteSource } from "../io/open-source";
 import { loadDirectoryIndex } from "./directory-index";
 import { ModuleDatabase } from "./module-db";
@@ -18,32 +20,88 @@ export interface LocateOptions {
   readonly release: () => string;
 }
 
-/** kmod's dirname: "ROOT/lib/modules/VER" when -d or -S is given (ROOT may be ""), else "/lib/modules/$(uname -r)". */
+/**
+ * kmod's dirname: "ROOT/lib/modules/VER" when -d or -S is given (ROOT may be ""), else
+ * "/lib/modules/$(uname -r)"; made absolute as kmod_new does, by putting the current directory in
+ * front of a relative one as it is ("-d ." gives "/cwd/./lib/modules/VER", which kmod prints).
+ */
 export function moduleDirname(root: string | undefined, version: string | undefined, release: () => string): string {
   if (root === undefined && version === undefined) return `/lib/modules/${release()}`;
-  return `${root ?? ""}/lib/modules/${version ?? release()}`;
+  return absoluteAsKmod(`${root ?? ""}/lib/modules/${version ?? release()}`);
 }
 
-function openBundleFile(file: string, root: string | undefined, version: string | undefined, env: NodeJS.ProcessEnv): ModuleDatabase {
-  const source = openByteSource(file, env);
+function absoluteAsKmod(dirname: string): string {
+  return dirname.startsWith("/") ? dirname : `${currentDirName()}/${dirname}`;
+}
+
+/** glibc's get_current_dir_name(), as kmod calls it: $PWD when it names this directory (a path through a link stays so). */
+function currentDirName(): string {
+  const pwd = process.env.PWD;
+  if (pwd?.startsWith("/")) {
+    try {
+      const [here, named] = [fs.statSync("."), fs.statSync(pwd)];
+      if (here.dev === named.dev && here.ino === named.ino) return pwd;
+    } catch {
+      // $PWD is stale: fall back to getcwd
+    }
+  }
+  return process.cwd();
+}
+
+/** Where a bundle is looked for when none is named: ROOT/boot/modules-VER. */
+export function defaultBundlePath(root: string | undefined, version: string): string {
+  return `${root ?? ""}/boot/modules-${version}`;
+}
+
+/** Where the bundle came from, for messages that tell the user what to fix. */
+type BundleOrigin = "--bundle" | "$MODBUNDLE" | "default";
+
+function isDirectory(file: string): boolean {
+  try {
+    return fs.statSync(file).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+function openBundleFile(file: string, origin: BundleOrigin, root: string | undefined, version: string | undefined, env: NodeJS.ProcessEnv): ModuleDatabase {
+  const named = origin === "$MODBUNDLE" ? `$MODBUNDLE (${file})` : file;
+  if (origin !== "default" && isDirectory(file)) {
+    throw new ModbundleError("EBUNDLE", `${named} is a directory, not a bundle; for a module directory ROOT/lib/modules/VERSION give ROOT with modprobe -d or modinfo -b`);
+  }
+  let source: ByteSource;
+  try {
+    source = openByteSource(file, env);
+  } catch (error) {
+    if (origin === "$MODBUNDLE" && error instanceof ModbundleError) throw new ModbundleError(error.code, `$MODBUNDLE: ${error.message}`);
+    throw error;
+  }
   try {
     const bundle = Bundle.open(source);
     bundle.index.prefetchLookupSections();
-    const dirname = `${root ?? ""}/lib/modules/${version ?? bundle.index.kernelVersion}`;
+    const bundleVersion = bundle.index.kernelVersion;
+    // kmod would look in ROOT/lib/modules/VER and find nothing of another kernel: never use it as VER.
+    if (version !== undefined && version !== bundleVersion) {
+      throw new ModbundleError("EBUNDLE", `${named} holds the modules of kernel ${bundleVersion}, not of ${version}`);
+    }
+    const dirname = absoluteAsKmod(`${root ?? ""}/lib/modules/${version ?? bundleVersion}`);
     return new ModuleDatabase(dirname, bundle.index, bundle, `bundle ${file}`);
   } catch (error) {
     source.close();
+    if (origin === "$MODBUNDLE" && error instanceof ModbundleError && !error.message.startsWith("$MODBUNDLE")) {
+      throw new ModbundleError(error.code, `$MODBUNDLE: ${error.message}`);
+    }
     throw error;
   }
 }
 
 export function openModuleDatabase(options: LocateOptions): ModuleDatabase {
-  const explicit = options.bundle ?? (options.env.MODBUNDLE || undefined);
-  if (explicit !== undefined) return openBundleFile(explicit, options.root, options.version, options.env);
+  if (options.bundle !== undefined) return openBundleFile(options.bundle, "--bundle", options.root, options.version, options.env);
+  if (options.env.MODBUNDLE) return openBundleFile(options.env.MODBUNDLE, "$MODBUNDLE", options.root, options.version, options.env);
   const version = options.version ?? options.release();
-  const defaultBundle = `${options.root ?? ""}/boot/modules-${version}`;
+  const defaultBundle = defaultBundlePath(options.root, version);
   if (fs.existsSync(defaultBundle)) {
-    return openBundleFile(defaultBundle, options.root, version, options.env);
+    return openBundleFile(defaultBundle, "default", options.root, version, options.env);
   }
   const dirname = moduleDirname(options.root, options.version, () => version);
   return new ModuleDatabase(dirname, loadDirectoryIndex(dirname, version), undefined, `directory ${dirname}`);

@@ -29,13 +29,14 @@ function freshFakeKernel(): string {
  * tests: unless the caller gives its own MODBUNDLE_FAKE_KERNEL state file, the run gets a fresh
  * one, and MODBUNDLE_NO_SYSCALLS keeps the module system calls unreachable either way.
  */
-export function runCli(args: readonly string[], options: { env?: NodeJS.ProcessEnv; argv0?: string } = {}): RunResult {
+export function runCli(args: readonly string[], options: { env?: NodeJS.ProcessEnv; argv0?: string; cwd?: string } = {}): RunResult {
   const env: NodeJS.ProcessEnv = { ...(options.env ?? process.env) };
   if (!env.MODBUNDLE_FAKE_KERNEL) env.MODBUNDLE_FAKE_KERNEL = freshFakeKernel();
   env.MODBUNDLE_NO_SYSCALLS = "1";
   const result = spawnSync(process.execPath, [CLI, ...args], {
     encoding: "latin1",
     env,
+    cwd: options.cwd,
     maxBuffer: 256 << 20,
   });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };

@@ -120,7 +120,8 @@ describe("pack, unpack, list, info, verify", () => {
     writeTree(target, {});
     fs.mkdirSync(target, { recursive: true });
     fs.symlinkSync(outside, path.join(target, "kernel"));
-    const result = runCli(["unpack", bundle, target]);
+    // --force: a folder holding kernel/ is refused without it; forced, the link must still not be followed.
+    const result = runCli(["unpack", "--force", bundle, target]);
     assert.equal(result.status, 1);
     assert.match(result.stderr, /exists and is not a directory/);
     assert.deepEqual(fs.readdirSync(outside), []);
