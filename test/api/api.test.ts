@@ -136,7 +136,7 @@ describe("the API (dist/api/index.js)", () => {
     assert.equal(missing.stderr, `modprobe: FATAL: Module nothing not found in bundle ${bundleFile}\n`);
     const broken = await api.runCommand("modprobe", ["-S", SMALL_VERSION, "--show-depends", "mid"], { env: { MODBUNDLE: "/nonexistent/bundle" } });
     assert.equal(broken.status, 1);
-    assert.match(broken.stderr, /^modprobe: (FATAL|ERROR): \/nonexistent\/bundle: No such file or directory\n$/);
+    assert.match(broken.stderr, /^modprobe: (FATAL|ERROR): \$MODBUNDLE: \/nonexistent\/bundle: No such file or directory\n$/);
     assert.deepEqual(nativeModulesLoaded(), []);
   });
 
