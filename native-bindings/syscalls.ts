@@ -125,6 +125,31 @@ export function deleteModule(name: string, flags: number): void {
   call("delete_module", (n) => n.deleteModule(n.numbers.deleteModule, cString(name), flags));
 }
 
+let exitCall: ((code: number) => void) | undefined;
+
+/**
+ * Ends the process at once with _exit(2), without tearing down worker threads: ffi-napi's
+ * per-thread cleanup crashes (SIGSEGV) when a worker that loaded it is torn down, so a process
+ * that started loading threads leaves this way, after its output is written (the CLI writes with
+ * write(2), nothing is buffered). Does nothing when system calls are disabled: then no thread
+ * loaded ffi-napi, and the normal exit is safe.
+ */
+export function exitNow(code: number): void {
+  if (process.env.MODBUNDLE_NO_SYSCALLS) return;
+  if (!exitCall) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const ffi = require("ffi-napi");
+    exitCall = ffi.ForeignFunction(new ffi.DynamicLibrary().get("_exit"), "void", ["int"]);
+  }
+  exitCall?.(code);
+}
+
+/** Loads ffi-napi now (a loading thread does it before its first request). */
+export function preload(): void {
+  guard("ffi-napi");
+  load();
+}
+
 /** Whether ffi-napi has been loaded in this process (tests check that nothing loads it early). */
 export function nativeLoaded(): boolean {
   return native !== undefined;

@@ -59,7 +59,18 @@ export interface FakeKernelOptions {
   readonly vermagic?: string;
   /** False for a kernel without CONFIG_MODULE_UNLOAD: no refcnt files, delete_module is ENOSYS. */
   readonly unload?: boolean;
+  /**
+   * Milliseconds a load of this module takes (0: none), or a promise it waits for. Meanwhile the module is "coming":
+   * its symbols resolve for nobody, so a module that needs it and starts loading too early fails
+   * with ENOENT, as it would on a kernel that gave up waiting; loads really overlap.
+   */
+  readonly loadDelay?: (name: string) => number | Promise<void>;
+  /** Called when a module has become live (tests make devices appear in a sysfs tree). */
+  readonly onLive?: (name: string) => void;
 }
+
+/** What happened when, for tests of ordering under overlap. */
+export type FakeEvent = { readonly event: "start" | "live" | "failed"; readonly name: string };
 
 /** The JSON file behind FakeKernel.persistent (the CLI's MODBUNDLE_FAKE_KERNEL). */
 export interface FakeKernelState {
@@ -116,6 +127,10 @@ interface ParsedModule {
 
 export class FakeKernel implements Kernel {
   readonly calls: FakeCall[] = [];
+  readonly events: FakeEvent[] = [];
+  /** The most loads that were in flight at the same moment. */
+  maxInFlight = 0;
+  private inFlight = 0;
   private readonly modules = new Map<string, FakeModule>();
   private readonly failures: FakeFailure[] = [];
   private readonly vmlinux: Map<string, bigint | undefined>;
@@ -235,11 +250,29 @@ export class FakeKernel implements Kernel {
       const plain = await this.decompressed(image, compressed);
       const parsed = this.parse(plain);
       name = parsed.name;
-      const code = this.scripted("load", name);
-      if (code) throw fail(code, `finit_module ${name}`);
-      this.insert(parsed, plain.length, params, flags);
+      this.events.push({ event: "start", name });
+      this.maxInFlight = Math.max(this.maxInFlight, ++this.inFlight);
+      try {
+        const delay = this.options.loadDelay?.(name) ?? 0;
+        const wait = (): Promise<void> => (typeof delay === "number" ? sleep(delay) : delay);
+        const code = this.scripted("load", name);
+        if (code) {
+          if (delay !== 0) await wait();
+          throw fail(code, `finit_module ${name}`);
+        }
+        const module = this.insert(parsed, plain.length, params, flags, delay !== 0 ? "coming" : "live");
+        if (delay !== 0) {
+          await wait();
+          module.state = "live";
+        }
+      } finally {
+        this.inFlight--;
+      }
+      this.events.push({ event: "live", name });
+      this.options.onLive?.(name);
     } catch (error) {
       if (error instanceof KernelError) result = error.code;
+      if (name !== undefined) this.events.push({ event: "failed", name });
       throw error;
     } finally {
       this.calls.push({ op: "load", name, params, flags: { ...flags }, compressed, result });
@@ -296,7 +329,7 @@ export class FakeKernel implements Kernel {
     return { name, elf, modinfo };
   }
 
-  private insert(parsed: ParsedModule, size: number, params: string, flags: LoadFlags): void {
+  private insert(parsed: ParsedModule, size: number, params: string, flags: LoadFlags, state: InitState): FakeModule {
     const { name, elf, modinfo } = parsed;
     const what = `finit_module ${name}`;
     if (this.modules.has(name) || this.builtin.has(name)) throw fail("EEXIST", what);
@@ -339,12 +372,17 @@ export class FakeKernel implements Kernel {
       provider.holders.push(name);
       provider.refcnt++;
     }
-    this.modules.set(name, { name, size: Math.ceil(size / PAGE) * PAGE, refcnt: 0, holders: [], params, state: "live", exports, uses: [...uses] });
+    const module: FakeModule = { name, size: Math.ceil(size / PAGE) * PAGE, refcnt: 0, holders: [], params, state, exports, uses: [...uses] };
+    this.modules.set(name, module);
+    return module;
   }
 
+  /** Who exports `symbol`: vmlinux or a live module (a coming module's symbols are not usable yet). */
   private owner(symbol: string): string | undefined {
     if (this.vmlinux.has(symbol)) return "vmlinux";
-    for (const module of this.modules.values()) if (Object.prototype.hasOwnProperty.call(module.exports, symbol)) return module.name;
+    for (const module of this.modules.values()) {
+      if (module.state === "live" && Object.prototype.hasOwnProperty.call(module.exports, symbol)) return module.name;
+    }
     return undefined;
   }
 
@@ -366,6 +404,10 @@ export class FakeKernel implements Kernel {
       provider.refcnt--;
     }
   }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /** The kernel's same_magic: with modversions, the version before the first space is not compared. */

@@ -31,7 +31,27 @@ export interface RemoveFlags {
 
 export { KernelError } from "../errors";
 
-export interface Kernel {
+/** What loading needs: the kernel's own decompression, and the load itself. */
+export interface ModuleLoader {
+  /** The format the kernel decompresses itself (/sys/module/compression), if any. */
+  inKernelDecompression(): CompressionKind | undefined;
+  /**
+   * Loads a module image. `compressed` is set when `image` is compressed in the format the kernel
+   * decompresses itself (finit_module with MODULE_INIT_COMPRESSED_FILE). Throws KernelError.
+   */
+  loadModule(image: Buffer, params: string, flags: LoadFlags, compressed: boolean): Promise<void>;
+}
+
+/**
+ * A loader that lets several loads be in flight at once (kernel.parallelLoads): in the real
+ * kernel, each load's finit_module runs on a thread of its own, which reads its own errno.
+ */
+export interface LoadPool extends ModuleLoader {
+  /** Ends the threads; loads still in flight are waited for. */
+  close(): Promise<void>;
+}
+
+export interface Kernel extends ModuleLoader {
   /** Initialisation state from /sys/module/NAME/initstate; undefined when not loaded. */
   initstate(name: string): InitState | undefined;
   /** /sys/module/NAME/refcnt; undefined when the file is missing (module unloading unsupported, or builtin). */
@@ -40,13 +60,11 @@ export interface Kernel {
   holders(name: string): string[] | undefined;
   /** /proc/modules order, with sizes and holders. */
   loadedModules(): LoadedModule[];
-  /** The format the kernel decompresses itself (/sys/module/compression), if any. */
-  inKernelDecompression(): CompressionKind | undefined;
   /**
-   * Loads a module image. `compressed` is set when `image` is compressed in the format the kernel
-   * decompresses itself (finit_module with MODULE_INIT_COMPRESSED_FILE). Throws KernelError.
+   * A loader for up to `jobs` loads at a time. Kernels without it load through loadModule, whose
+   * promises may overlap already (the fake kernel's, with delays).
    */
-  loadModule(image: Buffer, params: string, flags: LoadFlags, compressed: boolean): Promise<void>;
+  parallelLoads?(jobs: number): LoadPool;
   /** delete_module(name, O_NONBLOCK [| O_TRUNC]). Throws KernelError. */
   removeModule(name: string, flags: RemoveFlags): void;
 }

@@ -3,7 +3,7 @@ import { decompress } from "../compress/decompress";
 import { CompressionKind } from "../compress/kind";
 import { ElfFile, ElfSection } from "../elf/elf-file";
 import { ModuleFile } from "../resolve/module-db";
-import { Kernel, LoadFlags } from "./kernel";
+import { LoadFlags, ModuleLoader } from "./kernel";
 
 /**
  * The one place that turns a module's stored bytes into what the kernel gets, with kmod's rules
@@ -32,7 +32,7 @@ export async function prepareImage(file: ModuleFile, kernelDecompresses: Compres
  * Inserts a module the way insmod and modprobe do. Throws KernelError for the kernel's refusal,
  * ModbundleError when the stored bytes cannot be decoded.
  */
-export async function insertModule(kernel: Kernel, file: ModuleFile, params: string, flags: LoadFlags, label = "module"): Promise<void> {
+export async function insertModule(kernel: ModuleLoader, file: ModuleFile, params: string, flags: LoadFlags, label = "module"): Promise<void> {
   const prepared = await prepareImage(file, kernel.inKernelDecompression(), label);
   await kernel.loadModule(prepared.image, params, flags, prepared.compressed);
 }

@@ -2,7 +2,9 @@ import fs = require("node:fs");
 import path = require("node:path");
 import { strerror } from "../util/errno";
 import { CompressionKind } from "../compress/kind";
-import { InitState, Kernel, KernelError, LoadedModule, LoadFlags, RemoveFlags } from "./kernel";
+import { InitState, Kernel, KernelError, LoadedModule, LoadFlags, LoadPool, RemoveFlags } from "./kernel";
+import { FinitThread, ThreadLoadPool } from "./load-pool";
+import { ThreadMessage } from "./load-protocol";
 import { initModuleImage } from "./prepare-image";
 
 /**
@@ -32,6 +34,8 @@ export interface RealKernelOptions {
   readonly syscalls?: ModuleSyscalls;
   /** Where libkmod's INFO messages go (a failed strip before init_module); dropped by default. */
   readonly info?: (message: string) => void;
+  /** Starts a loading thread for parallelLoads; by default a worker running load-worker.js. */
+  readonly startThread?: () => FinitThread;
 }
 
 const COMPRESSIONS: ReadonlySet<string> = new Set<CompressionKind>(["xz", "zstd", "gzip"]);
@@ -61,6 +65,7 @@ function parseLong(text: string | undefined): number | undefined {
 export class RealKernel implements Kernel {
   private decompression: { kind: CompressionKind | undefined } | undefined;
   private syscallsInstance: ModuleSyscalls | undefined;
+  private exitHooked = false;
 
   constructor(
     readonly root: string = "/",
@@ -148,6 +153,31 @@ export class RealKernel implements Kernel {
   }
 
   async loadModule(image: Buffer, params: string, flags: LoadFlags, compressed: boolean): Promise<void> {
+    return this.loadWith(image, params, flags, compressed, (fd, p, f) => this.finitHere(fd, p, f));
+  }
+
+  /** finit_module on the calling thread. */
+  finitHere(fd: number, params: string, flags: number): void {
+    this.syscalls().finitModule(fd, params, flags);
+  }
+
+  /** Up to `jobs` loads at once: this thread and jobs - 1 loading threads (load-pool.ts). */
+  parallelLoads(jobs: number): LoadPool {
+    return new ThreadLoadPool(this, Math.max(0, jobs - 1), this.options.startThread ?? (() => this.startWorkerThread()));
+  }
+
+  private startWorkerThread(): FinitThread {
+    if (!this.exitHooked) {
+      // Threads that loaded ffi-napi crash when torn down: the process leaves with _exit(2).
+      const syscalls = this.options.syscalls ? undefined : (loadSyscalls() as ModuleSyscalls & { exitNow(code: number): void });
+      if (syscalls) process.once("exit", (code) => syscalls.exitNow(code));
+      this.exitHooked = true;
+    }
+    return startWorkerThread();
+  }
+
+  /** A load whose finit_module call is made by `finit` (here, or on a loading thread). */
+  async loadWith(image: Buffer, params: string, flags: LoadFlags, compressed: boolean, finit: (fd: number, params: string, flags: number) => Promise<void> | void): Promise<void> {
     const sys = this.syscalls();
     let kernelFlags = compressed ? MODULE_INIT_COMPRESSED_FILE : 0;
     if (flags.ignoreModversions) kernelFlags |= MODULE_INIT_IGNORE_MODVERSIONS;
@@ -156,7 +186,7 @@ export class RealKernel implements Kernel {
       const fd = sys.memfdCreate("modbundle", MFD_CLOEXEC);
       try {
         writeAll(fd, image);
-        sys.finitModule(fd, params, kernelFlags);
+        await finit(fd, params, kernelFlags);
         return;
       } finally {
         fs.closeSync(fd);
@@ -175,11 +205,54 @@ export class RealKernel implements Kernel {
 
   private syscalls(): ModuleSyscalls {
     if (!this.syscallsInstance) {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      this.syscallsInstance = this.options.syscalls ?? (require("../../native-bindings/syscalls") as ModuleSyscalls);
+      this.syscallsInstance = this.options.syscalls ?? loadSyscalls();
     }
     return this.syscallsInstance;
   }
+}
+
+function loadSyscalls(): ModuleSyscalls {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require("../../native-bindings/syscalls") as ModuleSyscalls;
+}
+
+/**
+ * A worker thread running load-worker.js, which sits beside this file both in build/ (compiled
+ * from src/kernel/) and in dist/kernel/ (bundled). A thread that fails or exits reports itself
+ * broken, so that nothing waits for it.
+ */
+function startWorkerThread(): FinitThread {
+  const { Worker } = process.getBuiltinModule("node:worker_threads");
+  const worker = new Worker(path.join(__dirname, "load-worker.js"));
+  worker.unref();
+  let listener: (message: ThreadMessage) => void = () => undefined;
+  let ended = false;
+  const broken = (message: string): void => {
+    if (!ended) listener({ kind: "broken", message });
+    ended = true;
+  };
+  // Unreferenced while idle (the process may end), referenced while a call is out.
+  worker.on("message", (message: ThreadMessage) => {
+    if (message.kind === "done") worker.unref();
+    listener(message);
+  });
+  worker.on("error", (error: Error) => broken(error.message));
+  worker.on("exit", (code: number) => broken(`loading thread exited (${code})`));
+  return {
+    listen: (l) => {
+      listener = l;
+    },
+    post: (request) => {
+      worker.ref();
+      worker.postMessage(request);
+    },
+    // Not worker.terminate(): tearing down a thread that loaded ffi-napi crashes the process.
+    // Idle, the thread is unreferenced already and ends with the process.
+    terminate: async () => {
+      ended = true;
+      worker.unref();
+    },
+  };
 }
 
 /** The whole image into the memfd; a failure (ENOMEM, ENOSPC) is a KernelError like the calls'. */

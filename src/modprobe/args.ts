@@ -25,6 +25,8 @@ export interface ModprobeOptions {
   readonly root?: string;
   readonly version?: string;
   readonly bundle?: string;
+  /** -j/--jobs as given (util/jobs.ts turns it into a number). */
+  readonly jobs?: string;
   readonly syslog: boolean;
   /** kmod's log threshold: LOG_WARNING (4) by default, LOG_EMERG (0) with -q, +1 per -v. */
   readonly verbosity: number;
@@ -37,7 +39,7 @@ export interface ModprobeOptions {
 
 export type ParsedModprobeArgs = { readonly ok: true; readonly options: ModprobeOptions } | { readonly ok: false; readonly error: string; readonly getoptError: boolean };
 
-export const SHORT_OPTIONS = "arw:RibfDcnC:d:S:sqvVh";
+export const SHORT_OPTIONS = "arw:RibfDcnC:d:S:j:sqvVh";
 
 export const LONG_OPTIONS: readonly LongOption[] = [
   { name: "all", hasArg: false, key: "a" },
@@ -66,6 +68,7 @@ export const LONG_OPTIONS: readonly LongOption[] = [
   { name: "dirname", hasArg: true, key: "d" },
   { name: "set-version", hasArg: true, key: "S" },
   { name: "bundle", hasArg: true, key: "bundle" },
+  { name: "jobs", hasArg: true, key: "j" },
   { name: "syslog", hasArg: false, key: "s" },
   { name: "quiet", hasArg: false, key: "q" },
   { name: "verbose", hasArg: false, key: "v" },
@@ -135,7 +138,7 @@ export function parseModprobeArgs(argv: readonly string[], env: NodeJS.ProcessEn
     ignoreCommands: false, useBlacklist: false, force: false, forceModversion: false, forceVermagic: false,
     showDepends: false, showConfig: false, showModversions: false, showExports: false, dryRun: false,
     configPaths: [] as string[], root: undefined as string | undefined, version: undefined as string | undefined,
-    bundle: undefined as string | undefined, syslog: false, verbosity: 4, showVersion: false, showHelp: false,
+    bundle: undefined as string | undefined, jobs: undefined as string | undefined, syslog: false, verbosity: 4, showVersion: false, showHelp: false,
     operands: parsed.operands, inheritedOptions: [] as string[],
   };
   for (const { key, value } of parsed.options) {
@@ -166,6 +169,7 @@ export function parseModprobeArgs(argv: readonly string[], env: NodeJS.ProcessEn
       case "d": o.root = value; break;
       case "S": o.version = value; break;
       case "bundle": o.bundle = value; break;
+      case "j": o.jobs = value; break;
       case "s": o.syslog = true; o.inheritedOptions.push("-s"); break;
       case "q": o.verbosity = 0; o.inheritedOptions.push("-q"); break;
       case "v": o.verbosity++; o.inheritedOptions.push("-v"); break;

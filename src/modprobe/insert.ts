@@ -1,4 +1,4 @@
-import { KernelError } from "../kernel/kernel";
+import { KernelError, ModuleLoader } from "../kernel/kernel";
 import { ModbundleError } from "../errors";
 import { strerror } from "../util/errno";
 import { lookupModules } from "../resolve/lookup";
@@ -12,9 +12,9 @@ import { ModprobeSession } from "./session";
  * with -b) → skipped; otherwise its load plan is walked, each step skipped when already loaded,
  * printed when showing, and run unless dry-running. Errors are negative errno names.
  */
-type Result = { readonly ok: true } | { readonly ok: false; readonly code: string; readonly message?: string };
+export type Result = { readonly ok: true } | { readonly ok: false; readonly code: string; readonly message?: string };
 
-const OK: Result = { ok: true };
+export const OK: Result = { ok: true };
 
 function substituteOptions(command: string, options: string): string {
   return command.split("$CMDLINE_OPTS").join(options);
@@ -28,7 +28,11 @@ function failure(error: unknown): Result & { ok: false } {
   throw error;
 }
 
-async function runStep(session: ModprobeSession, module: ModuleHandle, options: string, useCommand: boolean): Promise<Result> {
+/**
+ * One step of a plan: the install command, or the module loaded through `loader` (the kernel, or
+ * a pool of loading threads in a parallel run).
+ */
+export async function runStep(session: ModprobeSession, module: ModuleHandle, options: string, useCommand: boolean, loader?: ModuleLoader): Promise<Result> {
   const { ctx, options: opts } = session;
   if (useCommand) {
     const command = ctx.installCommand(module) as string;
@@ -56,7 +60,7 @@ async function runStep(session: ModprobeSession, module: ModuleHandle, options: 
     const file = ctx.db.readModule(number);
     // Loaded only when something is really inserted: -D, -n and -R never pay for it.
     const { insertModule } = await import("../kernel/prepare-image.js");
-    await insertModule(session.kernel, file, options, {
+    await insertModule(loader ?? session.kernel, file, options, {
       ignoreModversions: opts.force || opts.forceModversion,
       ignoreVermagic: opts.force || opts.forceVermagic,
     });
@@ -120,17 +124,22 @@ export async function modprobeInsert(session: ModprobeSession, query: string, ex
       continue;
     }
     result = await probeInsert(session, module, extraOptions);
-    if (result.ok) continue;
-    switch (result.code) {
-      case "EEXIST":
-        session.logger.error(`could not insert '${module.name}': Module already in kernel`);
-        break;
-      case "ENOENT":
-        session.logger.error(`could not insert '${module.name}': Unknown symbol in module, or unknown parameter (see dmesg)`);
-        break;
-      default:
-        session.logger.error(`could not insert '${module.name}': ${result.message ?? strerror(result.code)}`);
-    }
+    reportInsert(session, module, result);
   }
   return result.ok;
+}
+
+/** modprobe.c insmod()'s message for a module that could not be inserted (nothing when it was). */
+export function reportInsert(session: ModprobeSession, module: ModuleHandle, result: Result): void {
+  if (result.ok) return;
+  switch (result.code) {
+    case "EEXIST":
+      session.logger.error(`could not insert '${module.name}': Module already in kernel`);
+      break;
+    case "ENOENT":
+      session.logger.error(`could not insert '${module.name}': Unknown symbol in module, or unknown parameter (see dmesg)`);
+      break;
+    default:
+      session.logger.error(`could not insert '${module.name}': ${result.message ?? strerror(result.code)}`);
+  }
 }

@@ -15,6 +15,12 @@ export interface ProbeStep {
   readonly required: boolean;
   /** Load the module itself even if an install command matches. */
   readonly ignoreCommand: boolean;
+  /**
+   * Softdep order: the modules this one must come after (its pre-softdeps; for a post-softdep,
+   * the module that names it). Sequential runs follow the list's order anyway; a parallel run
+   * (batch-plan.ts) keeps these edges.
+   */
+  readonly after: readonly ModuleHandle[];
 }
 
 export interface Softdeps {
@@ -61,13 +67,21 @@ export function probePlan(
   const visited = new Set<ModuleHandle>();
   const required = new Set<ModuleHandle>();
   const order: ModuleHandle[] = [];
+  const after = new Map<ModuleHandle, ModuleHandle[]>();
+  const addAfter = (module: ModuleHandle, first: readonly ModuleHandle[]): void => {
+    if (first.length > 0) after.set(module, [...(after.get(module) ?? []), ...first]);
+  };
 
   const fillSoftdep = (module: ModuleHandle): void => {
     const { pre, post } = softdepsOf(ctx, module, warn);
     for (const m of pre) expand(m, false, false);
     order.push(module);
+    addAfter(module, pre);
     ignoreCommand.set(module, pre.length > 0 || post.length > 0);
-    for (const m of post) expand(m, false, false);
+    for (const m of post) {
+      addAfter(m, [module]);
+      expand(m, false, false);
+    }
   };
 
   const expand = (module: ModuleHandle, isRequired: boolean, ignoreCmd: boolean): void => {
@@ -88,5 +102,5 @@ export function probePlan(
   };
 
   expand(target, true, ignoreTargetCommand);
-  return order.map((module) => ({ module, required: required.has(module), ignoreCommand: ignoreCommand.get(module) === true }));
+  return order.map((module) => ({ module, required: required.has(module), ignoreCommand: ignoreCommand.get(module) === true, after: after.get(module) ?? [] }));
 }

@@ -9,6 +9,8 @@ import { loadConfig, openDatabase } from "./context";
 import { HELP } from "./help";
 import { VERSION_TEXT } from "../cli-kit/version";
 import { modprobeInsert } from "./insert";
+import { modprobeInsertBatch } from "./batch-insert";
+import { jobCount } from "../util/jobs";
 import { showModuleSymbols } from "./modversions";
 import { modprobeRemove } from "./remove";
 import { ModprobeSession } from "./session";
@@ -22,6 +24,11 @@ export async function runModprobe(argv: readonly string[], io: CommandIO): Promi
     return 1;
   }
   const opts = parsed.options;
+  const jobs = jobCount(opts.jobs, io.env);
+  if (typeof jobs === "string") {
+    io.stderr(`${io.prog}: ERROR: ${jobs}\n`);
+    return 1;
+  }
   if (opts.showVersion) {
     io.stdout(VERSION_TEXT);
     return 0;
@@ -54,8 +61,14 @@ export async function runModprobe(argv: readonly string[], io: CommandIO): Promi
         return (await showModuleSymbols(session, opts.operands[0], opts.showExports ? "exports" : "versions")) ? 0 : 1;
       }
       let ok = true;
+      // Loads that can overlap go through the batch executor; -j 1, dry runs and -R stay on
+      // kmod's sequential path, byte for byte.
+      const parallel = jobs > 1 && !opts.dryRun && !opts.lookupOnly;
       if (opts.remove) {
         for (const query of opts.operands) if (!(await modprobeRemove(session, query))) ok = false;
+      } else if (parallel) {
+        const requests = opts.all ? opts.operands.map((query) => ({ query })) : [{ query: opts.operands[0], extraOptions: moduleParameters(opts.operands.slice(1)) }];
+        ok = await modprobeInsertBatch(session, requests, jobs);
       } else if (opts.all) {
         for (const query of opts.operands) if (!(await modprobeInsert(session, query, undefined))) ok = false;
       } else {

@@ -34,7 +34,8 @@ export async function runInProcess(
   const commands: InProcessResult["commands"] = [];
   const io: CommandIO = {
     prog: options.prog ?? "modprobe",
-    env: options.env ?? { PATH: process.env.PATH },
+    // One load at a time unless a test asks for more: most tests check kmod's sequential order.
+    env: options.env ?? { PATH: process.env.PATH, MODBUNDLE_JOBS: "1" },
     stdout: (t) => stdout.push(t),
     stderr: (t) => stderr.push(t),
     kernel: () => {

@@ -33,6 +33,8 @@ export function runCli(args: readonly string[], options: { env?: NodeJS.ProcessE
   const env: NodeJS.ProcessEnv = { ...(options.env ?? process.env) };
   if (!env.MODBUNDLE_FAKE_KERNEL) env.MODBUNDLE_FAKE_KERNEL = freshFakeKernel();
   env.MODBUNDLE_NO_SYSCALLS = "1";
+  // One load at a time unless the caller asks for more: most tests check kmod's sequential order.
+  env.MODBUNDLE_JOBS ??= "1";
   const result = spawnSync(process.execPath, [CLI, ...args], {
     encoding: "latin1",
     env,

@@ -2,7 +2,9 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
+import { FakeKernel, readSymvers } from "../../src/kernel/fake-kernel";
 import { runModprobe } from "../../src/modprobe/run";
+import { symversFixture } from "../helpers/kernel-module";
 import { KmodTree, kmodTree, runKmod } from "../helpers/kmod";
 import { runInProcess } from "../helpers/inprocess";
 import { KernelFixture, kernelFixture, tempDir } from "../helpers/paths";
@@ -115,6 +117,35 @@ describe("modprobe against kmod on the Debian amd64 tree", () => {
         assert.equal(actual.status, expected.status, `${option} ${file}`);
       }
     }
+  });
+
+  it("loading with -v: -j 1 prints kmod's lines byte for byte; -j 4 the same lines, the same final state", async (t) => {
+    if (!fixture) return t.skip("no fixture");
+    const symvers = symversFixture(t, "amd64");
+    if (!symvers) return;
+    const vmlinux = readSymvers(symvers);
+    const set = ["btrfs", "ext4", "xfs", "vfat", "isofs", "loop", "dm_crypt", "xts", "e1000", "virtio_net", "tun", "bridge", "vxlan", "wireguard", "raid456", "sha3_generic"];
+    const common = ["-C", emptyConfig, "-d", kmod.base, "-S", kmod.version, "-v", "-a", ...set];
+    // What kmod's real run prints: its dry run's lines, each module once (a real run skips what an
+    // earlier name of the batch has loaded already; a dry run shows it again).
+    const dry = runKmod("modprobe", ["-n", ...common]);
+    assert.equal(dry.status, 0, dry.stderr);
+    const expected = { ...dry, stdout: [...new Set(dry.stdout.split("\n").filter((l) => l !== ""))].map((l) => `${l}\n`).join("") };
+    const run = async (jobs: string) => {
+      const kernel = new FakeKernel({ vmlinux, loadDelay: () => (jobs === "1" ? 0 : 2) });
+      const env = { PATH: process.env.PATH, MODBUNDLE_JOBS: jobs };
+      return { kernel, result: await runInProcess(runModprobe, ["--bundle", bundle, ...common], { cmdline, kernel, env }) };
+    };
+    const one = await run("1");
+    assert.equal(one.result.stdout, expected.stdout);
+    assert.deepEqual([one.result.stderr, one.result.status], [expected.stderr, expected.status]);
+    const many = await run("4");
+    assert.deepEqual([many.result.stderr, many.result.status], [expected.stderr, expected.status]);
+    assert.deepEqual(many.result.stdout.split("\n").sort(), expected.stdout.split("\n").sort());
+    assert.ok(many.kernel.maxInFlight > 1, "no loads overlapped");
+    const state = (k: FakeKernel) => k.loadedModules().map((m) => `${m.name} ${[...m.holders].sort().join(",")}`).sort();
+    assert.deepEqual(state(many.kernel), state(one.kernel));
+    assert.equal(one.kernel.loadedNames().length, expected.stdout.split("\n").filter((l) => l.startsWith("insmod ")).length);
   });
 
   it("the CLI prints the same as the library (show-depends through a modprobe symlink)", (t) => {

@@ -1,0 +1,116 @@
+import { ModuleContext, ModuleHandle } from "../resolve/modules";
+import { lookupModules } from "../resolve/lookup";
+import { concatOptions, probePlan } from "./probe-plan";
+
+/**
+ * The plan of a run that inserts several modules at once (modprobe -a, coldplug, a module with
+ * dependencies or softdeps), as a graph for a parallel executor: one node per module to load,
+ * deduplicated by name, numbered in the order a sequential modprobe would load them (kmod's
+ * order, which is also the ready queue's priority), with two kinds of edges:
+ * - `needs`: the node's hard dependencies; when one fails, the node is not loaded and fails the
+ *   same way (kmod stops a plan at a failed required step);
+ * - `after`: order only, whatever the result: softdeps (pre: before their module, post: after
+ *   it), and each install command after the previous one, so that commands run one at a time in
+ *   kmod's order.
+ * Edges point to lower numbers only, so the graph has no cycle and a sequential walk in number
+ * order is valid.
+ *
+ * It is built by replaying modprobe's per-target decisions (probeInsert) against the kernel state
+ * at planning time plus what the plan itself will load, as if every load succeeds. The result is
+ * plain data; the executor (batch-insert.ts) walks it.
+ */
+export interface BatchNode {
+  readonly index: number;
+  readonly module: ModuleHandle;
+  /** The parameters: configured options (and the command line's, for a lone target). */
+  readonly options: string;
+  /** Run the install command instead of loading the module. */
+  readonly useCommand: boolean;
+  readonly needs: readonly number[];
+  readonly after: readonly number[];
+}
+
+/** How a target's result is known: decided now, or from a node (`already`: planned before it). */
+export type TargetOutcome =
+  | { readonly kind: "done"; readonly existed: boolean }
+  | { readonly kind: "node"; readonly node: number; readonly already: boolean };
+
+export interface BatchTarget {
+  readonly module: ModuleHandle;
+  readonly outcome: TargetOutcome;
+}
+
+export interface BatchQuery {
+  readonly query: string;
+  /** undefined: the name matched nothing ("Module X not found"). */
+  readonly targets: readonly BatchTarget[] | undefined;
+}
+
+export interface BatchPlan {
+  readonly queries: readonly BatchQuery[];
+  readonly nodes: readonly BatchNode[];
+}
+
+export interface BatchRequest {
+  readonly query: string;
+  /** Parameters from the command line (modprobe NAME PARAMS...). */
+  readonly extraOptions?: string;
+}
+
+export interface BatchSettings {
+  readonly useBlacklist: boolean;
+  readonly ignoreCommands: boolean;
+  /** A module in the kernel (live or builtin) when planning starts. */
+  readonly isInKernel: (module: ModuleHandle) => boolean;
+  /** kmod_module's ignorecmd memory, shared with the rest of the run (see probePlan). */
+  readonly ignoreCommand: Map<ModuleHandle, boolean>;
+  readonly warn: (message: string) => void;
+}
+
+export function planBatch(ctx: ModuleContext, requests: readonly BatchRequest[], settings: BatchSettings): BatchPlan {
+  const nodes: BatchNode[] = [];
+  const nodeOf = new Map<string, number>();
+  let lastCommand: number | undefined;
+  const inKernel = (module: ModuleHandle): boolean => !nodeOf.has(module.name) && settings.isInKernel(module);
+
+  const addNode = (module: ModuleHandle, options: string, useCommand: boolean, softAfter: readonly ModuleHandle[]): number => {
+    const index = nodes.length;
+    const earlier = (names: Iterable<ModuleHandle>): number[] => {
+      const found = new Set<number>();
+      for (const m of names) {
+        const n = nodeOf.get(m.name);
+        if (n !== undefined && n < index) found.add(n);
+      }
+      return [...found].sort((a, b) => a - b);
+    };
+    const after = earlier(softAfter);
+    if (useCommand && lastCommand !== undefined && !after.includes(lastCommand)) after.push(lastCommand);
+    nodes.push({ index, module, options, useCommand, needs: earlier(ctx.dependencies(module)), after });
+    nodeOf.set(module.name, index);
+    if (useCommand) lastCommand = index;
+    return index;
+  };
+
+  const planTarget = (target: ModuleHandle, extraOptions: string | undefined): TargetOutcome => {
+    const planned = nodeOf.get(target.name);
+    if (planned !== undefined) return { kind: "node", node: planned, already: true };
+    if (inKernel(target)) return { kind: "done", existed: true };
+    if ((target.alias !== undefined || settings.useBlacklist) && ctx.isBlacklisted(target)) return { kind: "done", existed: false };
+    for (const step of probePlan(ctx, target, settings.ignoreCommands, settings.ignoreCommand, settings.warn)) {
+      const module = step.module;
+      if (nodeOf.has(module.name) || inKernel(module)) continue;
+      const options = concatOptions(ctx.options(module), module === target ? extraOptions : undefined);
+      const useCommand = ctx.installCommand(module) !== undefined && !step.ignoreCommand;
+      addNode(module, options, useCommand, step.after);
+    }
+    const node = nodeOf.get(target.name);
+    return node === undefined ? { kind: "done", existed: false } : { kind: "node", node, already: false };
+  };
+
+  const queries = requests.map(({ query, extraOptions }): BatchQuery => {
+    const found = lookupModules(ctx, query);
+    if (found === undefined || found.length === 0) return { query, targets: undefined };
+    return { query, targets: found.map((module) => ({ module, outcome: planTarget(module, extraOptions) })) };
+  });
+  return { queries, nodes };
+}
