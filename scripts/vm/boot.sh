@@ -1,17 +1,20 @@
 #!/usr/bin/env bash
-# Usage: scripts/vm/boot.sh [--disk FILE] [--timeout SEC] [--mem MB] [--smp N] VMLINUZ INITRD
+# Usage: scripts/vm/boot.sh [--disk FILE] [--nic MODEL] [--timeout SEC] [--mem MB] [--smp N] VMLINUZ INITRD
 # Boots the kernel with the initramfs in QEMU (TCG: no KVM needed), an e1000 NIC and, with
-# --disk, FILE as a read-only raw virtio disk (/dev/vda in the guest). The serial console goes to
+# --disk, FILE as a read-only raw virtio disk (/dev/vda in the guest); --nic adds a second NIC of
+# that QEMU model on its own user network (the host's 127.0.0.1 is 10.0.2.2 from the guest). The serial console goes to
 # standard output. QEMU is killed after SEC seconds (default 300): exit status 124 then,
 # otherwise QEMU's own.
 set -euo pipefail
 disk=
+nic=
 timeout=300
 mem=1024
 smp=1
 while [ $# -gt 2 ]; do
   case "$1" in
     --disk) disk=$2; shift 2 ;;
+    --nic) nic=$2; shift 2 ;;
     --timeout) timeout=$2; shift 2 ;;
     --mem) mem=$2; shift 2 ;;
     --smp) smp=$2; shift 2 ;;
@@ -27,5 +30,6 @@ args=(-accel tcg -cpu max -m "$mem" -smp "$smp" -nographic -no-reboot
       -kernel "$1" -initrd "$2" -append "console=ttyS0 quiet panic=-1"
       -netdev user,id=net0 -device e1000,netdev=net0,romfile=)
 [ -z "$disk" ] || args+=(-drive "file=$disk,format=raw,if=virtio,readonly=on")
+[ -z "$nic" ] || args+=(-netdev user,id=net1 -device "$nic,netdev=net1,romfile=")
 # SIGKILL a few seconds after SIGTERM: a wedged QEMU must never outlive its caller's budget.
 exec timeout --kill-after=5 "$timeout" qemu-system-x86_64 "${args[@]}" < /dev/null

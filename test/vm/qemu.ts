@@ -14,6 +14,8 @@ export interface BootOptions {
   readonly initrd: string;
   /** Attached as a read-only raw virtio disk: /dev/vda in the guest. */
   readonly disk?: string;
+  /** A second NIC of this QEMU model (e.g. virtio-net-pci) on its own user network. */
+  readonly nic?: string;
   readonly timeoutSeconds: number;
   readonly memoryMiB?: number;
   readonly cpus?: number;
@@ -53,6 +55,7 @@ export async function buildInitramfs(output: string, overlays: readonly string[]
 export async function bootGuest(options: BootOptions): Promise<GuestRun> {
   const args = ["--timeout", String(options.timeoutSeconds), "--mem", String(options.memoryMiB ?? 1024), "--smp", String(options.cpus ?? 1)];
   if (options.disk) args.push("--disk", options.disk);
+  if (options.nic) args.push("--nic", options.nic);
   const started = process.hrtime.bigint();
   const result = await runScript("boot.sh", [...args, options.vmlinuz, options.initrd], options.onOutput);
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;

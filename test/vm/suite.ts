@@ -24,6 +24,7 @@ export interface Scenario {
 export interface GuestSetup {
   readonly overlay: Overlay;
   readonly disk?: string;
+  readonly nic?: string;
 }
 
 export interface GuestSuiteOptions {
@@ -46,7 +47,7 @@ export function guestSuite(options: GuestSuiteOptions): void {
       const initrd = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "modbundle-vm-")), "initrd.cpio");
       try {
         await buildInitramfs(initrd, [setup.overlay.dir]);
-        run = await bootGuest({ vmlinuz: fixture.vmlinuz, initrd, disk: setup.disk, timeoutSeconds: options.timeoutSeconds });
+        run = await bootGuest({ vmlinuz: fixture.vmlinuz, initrd, disk: setup.disk, nic: setup.nic, timeoutSeconds: options.timeoutSeconds });
         fs.mkdirSync(CACHE, { recursive: true });
         fs.writeFileSync(log, run.text);
       } finally {
