@@ -1,6 +1,6 @@
 import { LoadPool } from "../kernel/kernel";
 import { BatchPlan, BatchRequest, planBatch, TargetOutcome } from "./batch-plan";
-import { OK, reportInsert, Result, runStep } from "./insert";
+import { OK, prefetchLoads, reportInsert, Result, runStep } from "./insert";
 import { runReadyQueue } from "./ready-queue";
 import { ModprobeSession } from "./session";
 
@@ -26,6 +26,7 @@ export function planInsert(session: ModprobeSession, requests: readonly BatchReq
 export async function executeBatch(session: ModprobeSession, plan: BatchPlan, jobs: number): Promise<Result[]> {
   const { nodes } = plan;
   if (nodes.length === 0) return [];
+  prefetchLoads(session, nodes);
   const kernel = session.kernel;
   const width = Math.min(jobs, nodes.length);
   const pool: LoadPool | undefined = width > 1 ? kernel.parallelLoads?.(width) : undefined;

@@ -3,7 +3,7 @@ import { ModbundleError } from "../errors";
 import { strerror } from "../util/errno";
 import { lookupModules } from "../resolve/lookup";
 import { ModuleHandle } from "../resolve/modules";
-import { ProbeStep, concatOptions, probePlan } from "./probe-plan";
+import { concatOptions, probePlan } from "./probe-plan";
 import { ModprobeSession } from "./session";
 
 /**
@@ -72,13 +72,15 @@ export async function runStep(session: ModprobeSession, module: ModuleHandle, op
   }
 }
 
-/** The modules the plan will read, announced at once (a remote bundle fetches them in one round). */
-function prefetchPlan(session: ModprobeSession, plan: readonly ProbeStep[]): void {
+/**
+ * The modules these loads will read, announced at once (a remote bundle fetches them in one
+ * round): those not run by an install command and not in the kernel yet.
+ */
+export function prefetchLoads(session: ModprobeSession, loads: ReadonlyArray<{ readonly module: ModuleHandle; readonly useCommand: boolean }>): void {
   const { ctx } = session;
-  const numbers = plan.flatMap((step) => {
-    const number = ctx.moduleNumber(step.module);
-    const byCommand = ctx.installCommand(step.module) !== undefined && !step.ignoreCommand;
-    return number >= 0 && !byCommand && !session.isInKernel(step.module) ? [number] : [];
+  const numbers = loads.flatMap(({ module, useCommand }) => {
+    const number = ctx.moduleNumber(module);
+    return number >= 0 && !useCommand && !session.isInKernel(module) ? [number] : [];
   });
   ctx.db.prefetchModules(numbers);
 }
@@ -90,7 +92,9 @@ export async function probeInsert(session: ModprobeSession, target: ModuleHandle
   if ((target.alias !== undefined || opts.useBlacklist) && ctx.isBlacklisted(target)) return OK;
 
   const plan = probePlan(ctx, target, opts.ignoreCommands, session.ignoreCommand, (m) => session.logger.error(m));
-  if (!opts.dryRun) prefetchPlan(session, plan);
+  if (!opts.dryRun) {
+    prefetchLoads(session, plan.map((step) => ({ module: step.module, useCommand: ctx.installCommand(step.module) !== undefined && !step.ignoreCommand })));
+  }
   let result: Result = OK;
   for (const step of plan) {
     const module = step.module;

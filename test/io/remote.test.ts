@@ -169,7 +169,8 @@ describe("loading from a URL (fake kernel)", () => {
     const run = await cli(["modprobe", "--bundle", server.urls[0], "top"], { MODBUNDLE_FAKE_KERNEL: state });
     assert.equal(run.status, 0, run.stderr);
     const loaded = (JSON.parse(fs.readFileSync(state, "utf8")) as { modules: Array<{ name: string }> }).modules.map((m) => m.name);
-    assert.deepEqual(loaded, ["base", "low", "mid", "extra", "top"]);
+    // Loads may overlap (modprobe -j): the set, not the order.
+    assert.deepEqual(loaded.sort(), ["base", "extra", "low", "mid", "top"]);
     // The head, the index's directory, the sections a lookup needs, then the five modules at once.
     assert.ok(log.length <= 4, JSON.stringify(log));
     assert.ok(log[log.length - 1].ranges.length <= 5, JSON.stringify(log));
