@@ -6,6 +6,7 @@ import { CompressionKind, detectCompression } from "../compress/kind";
 import { S_IFDIR, S_IFREG, encodeMemberHead, headerAndNameSize, pad4, trailerHead } from "./cpio";
 import { HEADER_MEMBER, HEADER_SIZE, INDEX_MEMBER, META_DIR, encodeHeader } from "./format";
 import { MemberRecord, indexDirectoryLength } from "./index-codec";
+import { SAFE_MODE_BITS } from "./verify";
 
 /**
  * Streams a bundle to a temporary file beside the target (created exclusively under an
@@ -76,7 +77,7 @@ export class BundleWriter {
       const dir = parts.slice(0, i).join("/");
       if (!this.directories.has(dir)) this.writeDirectory(dir, mtime);
     }
-    const head = encodeMemberHead({ name: relpath, ino: this.nextIno++, mode: S_IFREG | (mode & 0o7777), nlink: 1, mtime, fileSize: data.length });
+    const head = encodeMemberHead({ name: relpath, ino: this.nextIno++, mode: S_IFREG | (mode & SAFE_MODE_BITS), nlink: 1, mtime, fileSize: data.length });
     if (head.length !== headerAndNameSize(Buffer.byteLength(relpath) + 1)) {
       throw new ModbundleError("EBUNDLE", `${relpath}: cpio header size mismatch`);
     }

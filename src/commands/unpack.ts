@@ -6,7 +6,7 @@ export function run(options: { readonly bundle: string; readonly directory: stri
   const bundle = openBundle(options.bundle);
   try {
     checkUnpackTarget(options.directory, options.force);
-    unpack(bundle, options.directory);
+    unpack(bundle, options.directory, { replace: options.force });
   } finally {
     bundle.close();
   }
