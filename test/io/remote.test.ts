@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
-import { ChildProcess, execFile, spawn } from "node:child_process";
+import { ChildProcess, execFile, spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as http from "node:http";
+import * as https from "node:https";
 import { AddressInfo } from "node:net";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -405,5 +406,47 @@ describe("modbundle serve answers ranges as RFC 9110 says", () => {
     const missing = await fetch(server.urls[0] + "-nothing");
     assert.equal(missing.status, 404);
     await missing.arrayBuffer();
+  });
+});
+
+describe("https://", () => {
+  let server: https.Server | undefined;
+  let url = "";
+  let cert = "";
+  let skipReason = "";
+  before(async () => {
+    const dir = tempDir("tls");
+    const key = path.join(dir, "key.pem");
+    cert = path.join(dir, "cert.pem");
+    const made = spawnSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"], { stdio: "ignore" });
+    if (made.status !== 0) {
+      if (process.env.CI === "true") throw new Error("openssl is missing: run scripts/setup.sh");
+      skipReason = "openssl is missing: run scripts/setup.sh";
+      return;
+    }
+    const data = fs.readFileSync(bundle);
+    server = https.createServer({ key: fs.readFileSync(key), cert: fs.readFileSync(cert) }, (req, res) => rangeAnswer(req, res, data));
+    await new Promise<void>((resolve) => server?.listen(0, "127.0.0.1", resolve));
+    url = `https://127.0.0.1:${(server.address() as AddressInfo).port}/b`;
+  });
+  after(() => {
+    server?.closeAllConnections();
+    server?.close();
+  });
+
+  it("a certificate no known authority signed is refused, in one line naming the URL", async (t) => {
+    if (!server) return t.skip(skipReason);
+    const run = await cli(["modprobe", "--bundle", url, "--show-depends", "top"]);
+    assert.equal(run.status, 1);
+    assert.match(run.stderr, new RegExp(`^modprobe: ERROR: ${url.replace(/[.]/g, "\\.")}: self[- ]signed certificate\\n$`));
+  });
+
+  it("trusted through NODE_EXTRA_CA_CERTS: the same output as from the file", async (t) => {
+    if (!server) return t.skip(skipReason);
+    const fromUrl = await cli(["modprobe", "--bundle", url, "--show-depends", "top"], { NODE_EXTRA_CA_CERTS: cert });
+    const fromFile = await cli(["modprobe", "--bundle", bundle, "--show-depends", "top"]);
+    assert.equal(fromUrl.stderr, "");
+    assert.equal(fromUrl.status, 0);
+    assert.equal(fromUrl.stdout, fromFile.stdout);
   });
 });
