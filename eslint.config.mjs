@@ -6,7 +6,7 @@ import tseslint from "typescript-eslint";
 const LAYERS = [
   ["commands", "api"],
   ["pack", "install"],
-  ["modprobe", "info"],
+  ["modprobe", "info", "coldplug"],
   ["cli-kit"],
   ["kernel"],
   ["resolve"],

@@ -11,7 +11,7 @@ import { dirname, join } from "node:path";
 import { spawnSync } from "node:child_process";
 import { buildApi } from "./build-api.mjs";
 
-const COMMANDS = ["modprobe", "insmod", "rmmod", "lsmod", "modinfo", "tools"];
+const COMMANDS = ["modprobe", "insmod", "rmmod", "lsmod", "modinfo", "coldplug", "tools"];
 const external = ["ffi-napi", "ref-napi", "fzstd", "xz-decompress"];
 const common = { bundle: true, platform: "node", target: "node20", format: "cjs", sourcemap: false, legalComments: "none", logLevel: "warning", external, minifyWhitespace: true, minifySyntax: true };
 

@@ -22,6 +22,7 @@ const KMOD_COMMANDS: Record<string, () => KmodCommand> = {
   rmmod: () => loadOwnModule<typeof import("./commands/rmmod")>(ownFile("commands/rmmod.js")).run,
   lsmod: () => loadOwnModule<typeof import("./commands/lsmod")>(ownFile("commands/lsmod.js")).run,
   modinfo: () => loadOwnModule<typeof import("./commands/modinfo")>(ownFile("commands/modinfo.js")).run,
+  coldplug: () => loadOwnModule<typeof import("./commands/coldplug")>(ownFile("commands/coldplug.js")).run,
 };
 
 function createKernel(env: NodeJS.ProcessEnv): Kernel {

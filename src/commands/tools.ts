@@ -110,6 +110,8 @@ function overview(): string {
     `  ${"help".padEnd(width)}show a command's usage: modbundle help COMMAND`,
     "kmod's commands, reading modules from a bundle (also through links made by 'modbundle link'):",
     `  ${KMOD_COMMANDS.join(", ")}`,
+    "Loading the drivers of the devices present (an initramfs without udev; modbundle coldplug -h):",
+    "  coldplug",
     "",
   ].join("\n");
 }
