@@ -8,7 +8,7 @@ import { createRequire } from "node:module";
  *
  * Parsing and compiling a command's code is most of what start-up spends beyond Node's own
  * (bench/startup), and Node 20 keeps no compiled code between runs. So the build compiles each
- * file eagerly, every function included, and writes V8's code cache beside it (NAME.cache);
+ * file eagerly, every function included, and writes V8's code cache beside it (NAME.ARCH.cache);
  * loading the file with that cache skips the compiler.
  *
  * V8 checks a cache against its own version and flags, but of the source only its length, so the
@@ -24,8 +24,13 @@ function wrap(source: string): string {
   return `(function (exports, require, module, __filename, __dirname) {${source}\n})`;
 }
 
-export function cacheFileOf(file: string): string {
-  return file.replace(/\.js$/, ".cache");
+/**
+ * NAME.ARCH.cache: V8 checks a cache against its version and flags but not against the CPU it was
+ * made for, and a cache written by x64's V8 crashed the same Node version on arm64 (in the arm64
+ * QEMU guest). A tree built on one architecture and copied to another then simply has no cache.
+ */
+export function cacheFileOf(file: string, arch: string = process.arch): string {
+  return file.replace(/\.js$/, `.${arch}.cache`);
 }
 
 /** The key line for `body` (the file's text without its key line). */

@@ -44,6 +44,13 @@ describe("code cache", () => {
     assert.equal(loadOwnModule<{ ok: number }>(keyed).ok, 1);
   });
 
+  it("each architecture has its own cache file (V8 does not check the CPU a cache was made for)", () => {
+    assert.equal(cacheFileOf("/d/modprobe.js", "arm64"), "/d/modprobe.arm64.cache");
+    assert.equal(cacheFileOf("/d/modprobe.js", "x64"), "/d/modprobe.x64.cache");
+    assert.equal(cacheFileOf("/d/modprobe.js"), `/d/modprobe.${process.arch}.cache`);
+    assert.ok(fs.existsSync(path.join(REPO_ROOT, "dist", "commands", `modprobe.${process.arch}.cache`)), "the build writes this architecture's cache");
+  });
+
   it("every built command file has a cache that V8 accepts in a fresh process", () => {
     const files = ["commands/modprobe.js", "commands/insmod.js", "commands/rmmod.js", "commands/lsmod.js", "commands/modinfo.js", "commands/tools.js", "kernel/factory.js"];
     const loader = path.join(REPO_ROOT, "build", "src", "code-cache.js");
