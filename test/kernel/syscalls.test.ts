@@ -36,6 +36,26 @@ describe("native bindings", () => {
     assert.throws(() => syscalls.syscallNumbers("mips"), (e: unknown) => e instanceof KernelError && e.code === "ENOSYS" && /mips/.test(e.message));
   });
 
+  it("cover every architecture of the table with the kernel's numbers (arm64's proven in the arm64 QEMU guest)", () => {
+    // init_module, delete_module, finit_module, memfd_create, from each architecture's syscall
+    // table in the kernel's sources (asm-generic's unistd.h for arm64, riscv64 and loong64).
+    const expected: Record<string, readonly [number, number, number, number]> = {
+      x64: [175, 176, 313, 319],
+      arm64: [105, 106, 273, 279],
+      riscv64: [105, 106, 273, 279],
+      loong64: [105, 106, 273, 279],
+      ia32: [128, 129, 350, 356],
+      arm: [128, 129, 379, 385],
+      ppc64: [128, 129, 353, 360],
+      s390x: [128, 129, 344, 350],
+    };
+    for (const [arch, [initModule, deleteModule, finitModule, memfdCreate]] of Object.entries(expected)) {
+      assert.deepEqual(syscalls.syscallNumbers(arch), { initModule, deleteModule, finitModule, memfdCreate }, arch);
+    }
+    // And nothing in the table that this list does not check.
+    assert.throws(() => syscalls.syscallNumbers("sparc64"), (e: unknown) => e instanceof KernelError && e.message.endsWith(`(known: ${Object.keys(expected).join(", ")})`));
+  });
+
   it("name errnos as the kernel's, including the key errors Node does not list", () => {
     assert.equal(errnoName(2), "ENOENT");
     assert.equal(errnoName(11), "EAGAIN");
