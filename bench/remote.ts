@@ -87,7 +87,7 @@ async function main(): Promise<void> {
   const symvers = path.join(REPO_ROOT, ".cache", "kernel", "amd64", "headers", "usr", "src", `linux-headers-${version}`, "Module.symvers");
   if (!fs.existsSync(symvers)) throw new Error(`${symvers} is missing: run scripts/fetch-headers.sh amd64`);
   console.log("packing the full bundle (cached)...");
-  const bundleFile = packBundle({ moduleDir, version, packageName, vmlinuz: "" }, "full");
+  const bundleFile = packBundle({ arch: "amd64", moduleDir, version, packageName, vmlinuz: "" }, "full");
   const bundle = Bundle.open(FileSource.open(bundleFile));
   const { header } = bundle;
   const indexSpan = { start: header.indexOffset, end: header.indexOffset + header.indexLength };

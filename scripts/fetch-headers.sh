@@ -9,7 +9,6 @@ set -euo pipefail
 arch=${1:-amd64}
 top=$(cd "$(dirname "$0")/.." && pwd)
 cache="$top/.cache/kernel/$arch"
-apt_state="$top/.cache/apt/$arch"
 
 "$top/scripts/fetch-kernel.sh" "$arch" >/dev/null
 package=$(sed 's/^linux-image-/linux-headers-/' "$cache/PACKAGE")
@@ -23,10 +22,7 @@ if [ -f "$cache/HEADERS_PACKAGE" ] && [ "$(cat "$cache/HEADERS_PACKAGE")" = "$pa
   exit 0
 fi
 
-# The same private package list as fetch-kernel.sh, so that the host's apt setup is left alone.
-apt_opts=(-o "APT::Architecture=$arch" -o "APT::Architectures=$arch"
-          -o "Dir::State::Lists=$apt_state/lists" -o "Dir::Cache=$apt_state/cache"
-          -o "Debug::NoLocking=1" -o "APT::Sandbox::User=root")
+. "$top/scripts/debian-apt.sh"
 
 work=$(mktemp -d "$cache/.fetch-headers.XXXXXX")
 trap 'rm -rf "$work"' EXIT

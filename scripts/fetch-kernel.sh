@@ -18,13 +18,8 @@ esac
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 cache="$top/.cache/kernel/$arch"
-apt_state="$top/.cache/apt/$arch"
-mkdir -p "$cache" "$apt_state/lists/partial" "$apt_state/cache/archives/partial"
-
-# A private package list per architecture, so that the host's apt configuration is left alone.
-apt_opts=(-o "APT::Architecture=$arch" -o "APT::Architectures=$arch"
-          -o "Dir::State::Lists=$apt_state/lists" -o "Dir::Cache=$apt_state/cache"
-          -o "Debug::NoLocking=1" -o "APT::Sandbox::User=root")
+mkdir -p "$cache"
+. "$top/scripts/debian-apt.sh"
 
 resolve() {
   apt-cache "${apt_opts[@]}" depends "linux-image-$flavour" 2>/dev/null \

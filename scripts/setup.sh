@@ -29,10 +29,14 @@ if [ ${#need[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 
-for arch in amd64 i386 s390x; do
+for arch in amd64 i386 s390x arm64; do
   scripts/fetch-kernel.sh "$arch" >/dev/null
 done
 scripts/fetch-headers.sh amd64 >/dev/null
 
-# The QEMU guests of test/vm/, bench/vm and npm run demo: qemu-system-x86, busybox-static.
+# The QEMU guests of test/vm/, bench/vm and npm run demo: qemu-system-x86, busybox-static;
+# qemu-system-arm and the aarch64 cross compilers for the arm64 guest.
 bash scripts/vm/host-packages.sh
+# The arm64 guest's userland and cross-built addons, cached under .cache/vm/arm64/.
+scripts/vm/arm64/base.sh >/dev/null
+scripts/vm/arm64/addons.sh >/dev/null

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Usage: scripts/vm/boot.sh [--disk FILE] [--nic MODEL] [--timeout SEC] [--mem MB] [--smp N] VMLINUZ INITRD
-# Boots the kernel with the initramfs in QEMU (TCG: no KVM needed), an e1000 NIC and, with
-# --disk, FILE as a read-only raw virtio disk (/dev/vda in the guest); --nic adds a second NIC of
-# that QEMU model on its own user network (the host's 127.0.0.1 is 10.0.2.2 from the guest). The serial console goes to
-# standard output. QEMU is killed after SEC seconds (default 300): exit status 124 then,
-# otherwise QEMU's own.
+# Usage: scripts/vm/boot.sh [--arch amd64|arm64] [--disk FILE] [--nic MODEL] [--timeout SEC] [--mem MB] [--smp N] VMLINUZ INITRD
+# Boots the kernel with the initramfs in QEMU (TCG: no KVM needed), a NIC (e1000 on amd64,
+# virtio-net on arm64) and, with --disk, FILE as a read-only raw virtio disk (/dev/vda in the
+# guest); --nic adds a second NIC of that QEMU model on its own user network (the host's
+# 127.0.0.1 is 10.0.2.2 from the guest). The serial console goes to standard output. QEMU is
+# killed after SEC seconds (default 300): exit status 124 then, otherwise QEMU's own.
 set -euo pipefail
+arch=amd64
 disk=
 nic=
 timeout=300
@@ -13,6 +14,7 @@ mem=1024
 smp=1
 while [ $# -gt 2 ]; do
   case "$1" in
+    --arch) arch=$2; shift 2 ;;
     --disk) disk=$2; shift 2 ;;
     --nic) nic=$2; shift 2 ;;
     --timeout) timeout=$2; shift 2 ;;
@@ -21,15 +23,29 @@ while [ $# -gt 2 ]; do
     *) echo "vm/boot: unknown option $1" >&2; exit 2 ;;
   esac
 done
-[ $# -eq 2 ] || { echo "usage: boot.sh [--disk FILE] [--timeout SEC] [--mem MB] [--smp N] VMLINUZ INITRD" >&2; exit 2; }
-command -v qemu-system-x86_64 >/dev/null || { echo "vm/boot: qemu-system-x86_64 is missing (scripts/setup.sh installs qemu-system-x86)" >&2; exit 1; }
+[ $# -eq 2 ] || { echo "usage: boot.sh [--arch amd64|arm64] [--disk FILE] [--nic MODEL] [--timeout SEC] [--mem MB] [--smp N] VMLINUZ INITRD" >&2; exit 2; }
 
-# -cpu max: the emulated CPU has SSE4.2 and AES-NI, so crc32c-intel and aesni-intel can load.
-# romfile= drops the NIC's iPXE ROM, whose "Press Ctrl-B" prompt would cost seconds per boot.
-args=(-accel tcg -cpu max -m "$mem" -smp "$smp" -nographic -no-reboot
-      -kernel "$1" -initrd "$2" -append "console=ttyS0 quiet panic=-1"
-      -netdev user,id=net0 -device e1000,netdev=net0,romfile=)
-[ -z "$disk" ] || args+=(-drive "file=$disk,format=raw,if=virtio,readonly=on")
+case "$arch" in
+  amd64)
+    qemu=qemu-system-x86_64 package=qemu-system-x86
+    # -cpu max: the emulated CPU has SSE4.2 and AES-NI, so crc32c-intel and aesni-intel can load.
+    # romfile= drops the NIC's iPXE ROM, whose "Press Ctrl-B" prompt would cost seconds per boot.
+    args=(-cpu max -append "console=ttyS0 quiet panic=-1" -netdev user,id=net0 -device e1000,netdev=net0,romfile=)
+    [ -z "$disk" ] || args+=(-drive "file=$disk,format=raw,if=virtio,readonly=on")
+    ;;
+  arm64)
+    qemu=qemu-system-aarch64 package=qemu-system-arm
+    # The virt board with PCI devices; -kernel boots the Image directly, no UEFI firmware.
+    # pauth-impdef: QEMU's own pointer-authentication hash instead of the architected QARMA,
+    # whose emulation would cost much of the time of a kernel built with pointer authentication.
+    args=(-M virt -cpu max,pauth-impdef=on -append "console=ttyAMA0 quiet panic=-1"
+          -netdev user,id=net0 -device virtio-net-pci,netdev=net0,romfile=)
+    [ -z "$disk" ] || args+=(-drive "file=$disk,format=raw,if=none,id=disk0,readonly=on" -device virtio-blk-pci,drive=disk0)
+    ;;
+  *) echo "vm/boot: unknown architecture '$arch'" >&2; exit 2 ;;
+esac
+command -v "$qemu" >/dev/null || { echo "vm/boot: $qemu is missing (scripts/setup.sh installs $package)" >&2; exit 1; }
 [ -z "$nic" ] || args+=(-netdev user,id=net1 -device "$nic,netdev=net1,romfile=")
+args+=(-accel tcg -m "$mem" -smp "$smp" -nographic -no-reboot -kernel "$1" -initrd "$2")
 # SIGKILL a few seconds after SIGTERM: a wedged QEMU must never outlive its caller's budget.
-exec timeout --kill-after=5 "$timeout" qemu-system-x86_64 "${args[@]}" < /dev/null
+exec timeout --kill-after=5 "$timeout" "$qemu" "${args[@]}" < /dev/null

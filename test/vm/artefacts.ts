@@ -70,11 +70,15 @@ function mustRun(command: string, args: readonly string[]): string {
 
 export type Compression = "keep" | "xz" | "zstd";
 
-/** `modbundle pack` of the fixture: every module, or `only` these and what they need. */
+/**
+ * `modbundle pack` of the fixture: every module, or `only` these and what they need. Bundles of
+ * another architecture's fixture are named apart (ARCH-NAME), so that each keeps its own cache.
+ */
 export function packBundle(fixture: VmFixture, name: string, options: { only?: readonly string[]; compress?: Compression } = {}): string {
   const compress = options.compress ?? "keep";
   const only = options.only ?? [];
-  return cached(`${name}.bundle`, [fixture.packageName, compress, ...only], (output) => {
+  const label = fixture.arch === "amd64" ? name : `${fixture.arch}-${name}`;
+  return cached(`${label}.bundle`, [fixture.packageName, compress, ...only], (output) => {
     const args = ["pack", fixture.moduleDir, "-o", output, "--compress", compress];
     for (const name of only) args.push("--only", name);
     mustRun(process.execPath, [CLI, ...args]);
@@ -82,8 +86,8 @@ export function packBundle(fixture: VmFixture, name: string, options: { only?: r
 }
 
 /** A copy of `bundle` with one byte inverted in the middle of the member `memberPath`. */
-export function corruptedCopy(bundle: string, memberPath: string): string {
-  return cached("corrupt.bundle", [bundle, memberPath], (output) => {
+export function corruptedCopy(bundle: string, memberPath: string, name = "corrupt"): string {
+  return cached(`${name}.bundle`, [bundle, memberPath], (output) => {
     const opened = Bundle.open(FileSource.open(bundle));
     const member = opened.index.findMember(memberPath);
     opened.close();

@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import * as path from "node:path";
 import { GuestConsole, parseConsole } from "./console";
-import { REPO_ROOT } from "./fixture";
+import { REPO_ROOT, VmArch } from "./fixture";
 
 /**
  * Builds a guest's initramfs and boots it, through the shell builders in scripts/vm/ that the
@@ -10,6 +10,8 @@ import { REPO_ROOT } from "./fixture";
 const SCRIPTS = path.join(REPO_ROOT, "scripts", "vm");
 
 export interface BootOptions {
+  /** amd64 unless given: the QEMU system and board that boot the kernel (scripts/vm/boot.sh). */
+  readonly arch?: VmArch;
   readonly vmlinuz: string;
   readonly initrd: string;
   /** Attached as a read-only raw virtio disk: /dev/vda in the guest. */
@@ -46,14 +48,14 @@ function runScript(script: string, args: readonly string[], onOutput?: (chunk: s
 }
 
 /** scripts/vm/initramfs.sh: the system and project layers, then each directory's contents. */
-export async function buildInitramfs(output: string, overlays: readonly string[]): Promise<void> {
-  const result = await runScript("initramfs.sh", [output, ...overlays]);
+export async function buildInitramfs(output: string, overlays: readonly string[], arch: VmArch = "amd64"): Promise<void> {
+  const result = await runScript("initramfs.sh", ["--arch", arch, output, ...overlays]);
   if (result.status !== 0) throw new Error(`scripts/vm/initramfs.sh failed (${result.status}): ${result.stderr}`);
 }
 
 /** Boots the guest and waits for it to power off (or for the time limit, when QEMU is killed). */
 export async function bootGuest(options: BootOptions): Promise<GuestRun> {
-  const args = ["--timeout", String(options.timeoutSeconds), "--mem", String(options.memoryMiB ?? 1024), "--smp", String(options.cpus ?? 1)];
+  const args = ["--arch", options.arch ?? "amd64", "--timeout", String(options.timeoutSeconds), "--mem", String(options.memoryMiB ?? 1024), "--smp", String(options.cpus ?? 1)];
   if (options.disk) args.push("--disk", options.disk);
   if (options.nic) args.push("--nic", options.nic);
   const started = process.hrtime.bigint();

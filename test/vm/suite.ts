@@ -5,7 +5,7 @@ import * as path from "node:path";
 import { before, describe, it } from "node:test";
 import { CACHE } from "./artefacts";
 import { consoleTail } from "./console";
-import { requireVmFixture, vmSkipReason, VmFixture } from "./fixture";
+import { requireVmFixture, VmArch, vmSkipReason, VmFixture } from "./fixture";
 import { Overlay } from "./overlay";
 import { bootGuest, buildInitramfs, GuestRun } from "./qemu";
 
@@ -33,21 +33,24 @@ export interface GuestSuiteOptions {
   readonly scenarios: readonly Scenario[];
   readonly prepare: (fixture: VmFixture) => GuestSetup;
   readonly timeoutSeconds: number;
+  /** The guest's architecture: amd64 unless given. */
+  readonly arch?: VmArch;
 }
 
 export function guestSuite(options: GuestSuiteOptions): void {
   const log = path.join(CACHE, `${options.id}.console.log`);
   // QEMU's own limit comes first, so that a hung guest fails with its console, not a bare timeout.
-  describe(options.title, { skip: vmSkipReason(), timeout: (options.timeoutSeconds + 120) * 1000 }, () => {
+  const arch = options.arch ?? "amd64";
+  describe(options.title, { skip: vmSkipReason(arch), timeout: (options.timeoutSeconds + 120) * 1000 }, () => {
     let run: GuestRun | undefined;
 
     before(async () => {
-      const fixture = requireVmFixture();
+      const fixture = requireVmFixture(arch);
       const setup = options.prepare(fixture);
       const initrd = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "modbundle-vm-")), "initrd.cpio");
       try {
-        await buildInitramfs(initrd, [setup.overlay.dir]);
-        run = await bootGuest({ vmlinuz: fixture.vmlinuz, initrd, disk: setup.disk, nic: setup.nic, timeoutSeconds: options.timeoutSeconds });
+        await buildInitramfs(initrd, [setup.overlay.dir], arch);
+        run = await bootGuest({ arch, vmlinuz: fixture.vmlinuz, initrd, disk: setup.disk, nic: setup.nic, timeoutSeconds: options.timeoutSeconds });
         fs.mkdirSync(CACHE, { recursive: true });
         fs.writeFileSync(log, run.text);
       } finally {
@@ -61,8 +64,11 @@ export function guestSuite(options: GuestSuiteOptions): void {
       return run;
     };
 
-    it("boots, runs every scenario and powers off", () => {
+    it("boots, runs every scenario and powers off", (t) => {
       const g = guest();
+      // The guest's uptime at /init and at the end of its scenarios: where a slow run's time went.
+      const uptime = (key: string): number => Number((g.reports.get(key)?.[0] ?? "").split(" ").pop());
+      t.diagnostic(`${arch}: /init at ${uptime("BOOTED").toFixed(1)} s, scenarios ${(uptime("DONE") - uptime("BOOTED")).toFixed(1)} s, QEMU ${g.seconds.toFixed(1)} s in all`);
       const tail = `QEMU exit ${g.status}, ${g.seconds.toFixed(1)} s; console (${log}):\n${consoleTail(g.text)}\n${g.stderr}`;
       assert.ok(g.booted, `the guest never reached /init. ${tail}`);
       assert.ok(g.done, `the guest did not finish its scenarios. ${tail}`);
