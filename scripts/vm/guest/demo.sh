@@ -11,7 +11,7 @@ now() { cut -d' ' -f1 /proc/uptime; }
 if [ -e /lib/modules ]; then
   say "Linux $(uname -r) is running (and, unexpectedly, /lib/modules exists)."
 else
-  say "Linux $(uname -r) is running. There is no /lib/modules in this VM: every module comes from the bundle."
+  say "Linux $(uname -r) ($(uname -m)) is running. There is no /lib/modules in this VM: every module comes from the bundle."
 fi
 say ""
 say "1. The disk driver, from the tiny bundle inside the initramfs:"
@@ -26,18 +26,19 @@ fi
 echo "@@STAT from_small $(wc -l < /proc/modules)"
 say "   /dev/vda appeared ($(($(cat /sys/block/vda/size) / 2048)) MiB): it is the bundle file itself."
 say ""
-say "2. Drivers for the hardware QEMU emulates, found by their PCI modalias (what udev does):"
-say "   \$ modprobe -q --bundle /dev/vda -a \$(cat /sys/bus/pci/devices/*/modalias)"
-$BIN/modprobe -q --bundle /dev/vda -a $(cat /sys/bus/pci/devices/*/modalias)
+say "2. Drivers for the hardware QEMU emulates, found by their PCI and virtio modaliases (what udev does):"
+say "   \$ modprobe -q --bundle /dev/vda -a \$(cat /sys/bus/{pci,virtio}/devices/*/modalias)"
+$BIN/modprobe -q --bundle /dev/vda -a $(cat /sys/bus/pci/devices/*/modalias /sys/bus/virtio/devices/*/modalias)
 say "   eth0 now exists, driven by $(basename "$(readlink /sys/class/net/eth0/device/driver)")."
 say ""
 say "3. File systems and a disk-encryption chain (dm-crypt with AES-XTS), by name:"
-set="btrfs ext4 xfs vfat isofs dm_crypt xts aesni_intel virtio_net"
+set=$(cat /vm/demo.set)
 say "   \$ modprobe --bundle /dev/vda -a $set"
 $BIN/modprobe --bundle /dev/vda -a $set
 end=$(now)
 say "   The kernel now knows these file systems: $(grep -E -o '(btrfs|ext4|xfs|vfat|iso9660)$' /proc/filesystems | tr '\n' ' ')"
-say "   and encrypts disks with AES-XTS using $(awk '/^driver/ && $3 ~ /^xts-/ { printf "%s ", $3 }' /proc/crypto)(AES-NI instructions)."
+case "$(uname -m)" in aarch64) insns="the ARMv8 Crypto Extensions" ;; *) insns="AES-NI instructions" ;; esac
+say "   and encrypts disks with AES-XTS using $(awk '/^driver/ && $3 ~ /^xts-/ { printf "%s ", $3 }' /proc/crypto)($insns)."
 say ""
 say "lsmod:"
 show $BIN/lsmod
