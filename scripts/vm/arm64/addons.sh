@@ -45,6 +45,7 @@ for dep in "${deps[@]}"; do
 done
 rm -f "$stage/gyp.log"
 # Another test process may have built the same meanwhile: either copy will do.
+chmod 755 "$stage"
 [ -d "$out" ] || mv "$stage" "$out"
 # Builds for older inputs are no longer wanted.
 find "$cache" -maxdepth 1 -name 'modules-*' ! -path "$out" -exec rm -rf {} +
