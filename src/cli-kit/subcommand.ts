@@ -1,5 +1,6 @@
 import { getopt, LongOption } from "./getopt";
 import { UsageError } from "./output";
+import { VERSION_TEXT } from "./version";
 
 /**
  * The bundle tools' subcommands (`modbundle pack ...`), described as data: each one's options and
@@ -58,18 +59,26 @@ export interface Tool {
   readonly operands: readonly string[];
   readonly options: readonly OptionSpec[];
   readonly details?: string;
-  /** The command line after the subcommand's name to its options object, or "help". */
-  parseArgs(args: readonly string[], context: ToolContext): { readonly help: true } | { readonly help: false; readonly options: unknown };
+  /** The command line after the subcommand's name to its options object, or to what -h or -V print. */
+  parseArgs(args: readonly string[], context: ToolContext): ToolArgs<unknown>;
   run(args: readonly string[], context: ToolContext): Promise<number>;
 }
 
-const HELP_OPTION: OptionSpec = { long: "help", short: "h", help: "show this help" };
+/** What a subcommand's command line asks for. */
+export type ToolArgs<O> = { readonly action: "print"; readonly text: string } | { readonly action: "run"; readonly options: O };
+
+/** Every subcommand takes these, as every kmod tool does. */
+const COMMON_OPTIONS: readonly OptionSpec[] = [
+  { long: "version", short: "V", help: "show version" },
+  { long: "help", short: "h", help: "show this help" },
+];
 
 export function defineTool<O>(spec: ToolSpec<O>): Tool {
-  const parseArgs = (args: readonly string[], context: ToolContext): { readonly help: true } | { readonly help: false; readonly options: O } => {
+  const parseArgs = (args: readonly string[], context: ToolContext): ToolArgs<O> => {
     const parsed = parseToolArgs(spec, args, context.env);
-    if (parsed.has("help")) return { help: true };
-    return { help: false, options: spec.parse(parsed, context) };
+    if (parsed.has("help")) return { action: "print", text: toolUsage(spec) };
+    if (parsed.has("version")) return { action: "print", text: VERSION_TEXT };
+    return { action: "run", options: spec.parse(parsed, context) };
   };
   return {
     name: spec.name,
@@ -80,8 +89,8 @@ export function defineTool<O>(spec: ToolSpec<O>): Tool {
     parseArgs,
     run: async (args, context) => {
       const parsed = parseArgs(args, context);
-      if (parsed.help) {
-        context.stdout(toolUsage(spec));
+      if (parsed.action === "print") {
+        context.stdout(parsed.text);
         return 0;
       }
       const run = await spec.load();
@@ -102,7 +111,7 @@ function operandBounds(operands: readonly string[]): { min: number; max: number 
 }
 
 function parseToolArgs(spec: Pick<ToolSpec<unknown>, "name" | "operands" | "options">, args: readonly string[], env: NodeJS.ProcessEnv): ParsedArgs {
-  const all = [...spec.options, HELP_OPTION];
+  const all = [...spec.options, ...COMMON_OPTIONS];
   const optstring = all.filter((o) => o.short).map((o) => `${o.short}${o.arg ? ":" : ""}`).join("");
   const longOptions: LongOption[] = all.map((o) => ({ name: o.long, hasArg: o.arg !== undefined, key: o.long }));
   const byShort = new Map(all.filter((o) => o.short).map((o) => [o.short as string, o.long]));
@@ -114,8 +123,8 @@ function parseToolArgs(spec: Pick<ToolSpec<unknown>, "name" | "operands" | "opti
     value: (long) => found.filter((o) => o.long === long).pop()?.value,
     values: (long) => found.filter((o) => o.long === long).map((o) => o.value ?? ""),
   };
-  // -h wins over everything else on the line, mistakes included, as in kmod's tools.
-  if (parsed.has("help")) return parsed;
+  // -h and -V win over everything else on the line, mistakes included, as in kmod's tools.
+  if (parsed.has("help") || parsed.has("version")) return parsed;
   if (result.error !== undefined) throw toolUsageError(spec.name, result.error);
   const { min, max } = operandBounds(spec.operands);
   if (result.operands.length < min) {
@@ -127,7 +136,7 @@ function parseToolArgs(spec: Pick<ToolSpec<unknown>, "name" | "operands" | "opti
 
 /** kmod's help layout: the usage line, what the command does, its options. */
 export function toolUsage(spec: Pick<ToolSpec<unknown>, "name" | "summary" | "operands" | "options" | "details">): string {
-  const options = [...spec.options, HELP_OPTION];
+  const options = [...spec.options, ...COMMON_OPTIONS];
   const left = options.map((o) => `${o.short ? `-${o.short}, ` : "    "}--${o.long}${o.arg ? `=${o.arg}` : ""}`);
   const width = Math.max(...left.map((l) => l.length)) + 2;
   const lines = [

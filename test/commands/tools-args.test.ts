@@ -19,7 +19,8 @@ function optionsOf(argv: readonly string[]): unknown {
   assert.equal(todo.action, "run", argv.join(" "));
   if (todo.action !== "run") return undefined;
   const parsed = todo.tool.parseArgs(todo.args, CONTEXT);
-  return parsed.help ? "help" : parsed.options;
+  if (parsed.action === "run") return parsed.options;
+  return parsed.text === VERSION_TEXT ? "version" : parsed.text.startsWith("Usage:\n") ? "help" : parsed.text;
 }
 
 function errorOf(argv: readonly string[]): string {
@@ -44,6 +45,8 @@ const OPTIONS: Array<[string[], unknown]> = [
   [["pack", "-o", "A", "-o", "B"], { moduleDir: undefined, output: "B", compress: "keep", only: undefined }],
   [["pack", "--help"], "help"],
   [["pack", "-h", "--frobnicate", "a", "b"], "help"],
+  [["list", "-V"], "version"],
+  [["verify", "--version", "extra", "operands"], "version"],
   [["unpack", "B", "D"], { bundle: "B", directory: "D", force: false }],
   [["unpack", "-f", "B", "D"], { bundle: "B", directory: "D", force: true }],
   [["unpack", "B", "D", "--force"], { bundle: "B", directory: "D", force: true }],
