@@ -37,11 +37,20 @@ export const TOOLS: readonly Tool[] = [
   }),
   defineTool({
     name: "unpack",
-    summary: "restore the module tree and kmod's text index files",
+    summary: "restore the module tree and depmod's index files",
     operands: ["BUNDLE", "DIRECTORY"],
     options: [{ long: "force", short: "f", help: "unpack into a directory that already holds a module tree" }],
     parse: (args) => ({ bundle: args.operands[0], directory: args.operands[1], force: args.has("force") }),
     load: async () => (await import("./unpack.js")).run,
+  }),
+  defineTool({
+    name: "depmod",
+    summary: "write depmod's index files (text and .bin) into a module directory",
+    operands: ["[VERSION]"],
+    options: [{ long: "basedir", short: "b", arg: "ROOT", help: "the root the module directory is under (default /)" }],
+    details: "The module directory is ROOT/lib/modules/VERSION (default: that of the running kernel).\n",
+    parse: (args) => ({ basedir: args.value("basedir"), version: args.operands[0] }),
+    load: async () => (await import("./depmod.js")).run,
   }),
   defineTool({
     name: "list",

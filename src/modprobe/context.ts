@@ -5,6 +5,7 @@ import { ModprobeConfig } from "../config/types";
 import { ModbundleError } from "../errors";
 import { BundleIndex, encodeIndex } from "../bundle/index-codec";
 import { defaultBundlePath, moduleDirname, openModuleDatabase } from "../resolve/locate";
+import { BundleIndexLookup } from "../resolve/index-lookup";
 import { ModuleDatabase } from "../resolve/module-db";
 
 /**
@@ -36,7 +37,7 @@ function emptyDatabase(dirname: string, version: string, bundlePath: string): Mo
     encodeIndex({ index: { kernelVersion: version, modules: [], aliases: [], symbols: [], builtin: [], builtinAliases: [], devnames: [] }, members: [] }),
     dirname,
   );
-  return new ModuleDatabase(dirname, index, undefined, places);
+  return new ModuleDatabase(dirname, new BundleIndexLookup(index), undefined, places);
 }
 
 export function openDatabase(options: DatabaseOptions, io: CommandIO): ModuleDatabase {

@@ -16,20 +16,6 @@ export function renderConfig(config: ModprobeConfig, db: ModuleDatabase | undefi
   for (const s of config.softdeps) out.push(`softdep ${s.module} ${s.text}\n`);
   for (const w of config.weakdeps) out.push(`weakdep ${w.module} ${w.deps.join(" ")}\n`);
   out.push("\n# End of configuration files. Dumping indexes now:\n\n");
-  if (db) {
-    const index = db.index;
-    const aliases: Array<[string, number, string]> = [];
-    for (let i = 0; i < index.aliasCount(false); i++) {
-      const alias = index.alias(false, i);
-      if (alias.key !== undefined) aliases.push([alias.key, alias.module, alias.target]);
-    }
-    const order = (a: [string, number, string], b: [string, number, string]): number => {
-      const c = Buffer.compare(Buffer.from(a[0], "latin1"), Buffer.from(b[0], "latin1"));
-      return c || a[1] - b[1];
-    };
-    for (const [key, , target] of aliases.sort(order)) out.push(`alias ${key} ${target}\n`);
-    const symbols: Array<[string, number, string]> = index.toModuleIndex().symbols.map((s) => [`symbol:${s.name}`, s.module, index.moduleName(s.module)]);
-    for (const [key, , target] of symbols.sort(order)) out.push(`alias ${key} ${target}\n`);
-  }
+  db?.lookup.forEachIndexAlias((key, value) => out.push(`alias ${key} ${value}\n`));
   return out.join("");
 }

@@ -51,7 +51,7 @@ function readTreeFile(entry: TreeEntry): Buffer {
  * One buffer, grown as needed, that every module is read into in turn: pack allocates almost
  * nothing per module, which keeps its memory flat and the garbage collector idle.
  */
-class ReusableReader {
+export class ReusableReader {
   private buffer = Buffer.allocUnsafe(1 << 20);
 
   read(entry: TreeEntry): Buffer {

@@ -9,6 +9,7 @@ import { computeIndex, depmodModule, listsInput } from "../index/depmod";
 import { renderTextIndex } from "../index/text-files";
 import { ModuleTree } from "../tree/scan";
 import { lookupModules } from "../resolve/lookup";
+import { BundleIndexLookup } from "../resolve/index-lookup";
 import { ModuleDatabase } from "../resolve/module-db";
 import { ModuleContext, ModuleHandle } from "../resolve/modules";
 import { softdepsOf } from "../modprobe/probe-plan";
@@ -33,7 +34,7 @@ export async function selectModules(tree: ModuleTree, kernelVersion: string, nam
     ...listsInput(lists),
   });
   const members = index.modules.map((m) => ({ path: m.path, offset: 0, size: 0, compression: "none" as const, crc32: 0 }));
-  const db = new ModuleDatabase(tree.root, BundleIndex.fromBuffer(encodeIndex({ index, members }), tree.root), undefined, `directory ${tree.root}`);
+  const db = new ModuleDatabase(tree.root, new BundleIndexLookup(BundleIndex.fromBuffer(encodeIndex({ index, members }), tree.root)), undefined, `directory ${tree.root}`);
   const config = loadModprobeConfig({
     paths: [],
     moduleDirFiles: [{ name: "modules.softdep", path: `${tree.root}/modules.softdep`, text: renderTextIndex(index, "modules.softdep") }],
@@ -46,7 +47,7 @@ export async function selectModules(tree: ModuleTree, kernelVersion: string, nam
   const visit = (module: ModuleHandle): void => {
     const number = ctx.moduleNumber(module);
     if (number < 0) return; // builtin, or only an install command: nothing to store
-    const relpath = db.index.modulePath(number);
+    const relpath = db.relativePath(number);
     if (selected.has(relpath)) return;
     selected.add(relpath);
     for (const dep of ctx.dependencies(module)) visit(dep);

@@ -4,7 +4,7 @@ import { ModbundleError, describeSystemError } from "../errors";
 import { createExclusive } from "../io/exclusive";
 import { Bundle } from "../bundle/reader";
 import { SAFE_MODE_BITS } from "../bundle/verify";
-import { TEXT_INDEX_FILES, renderTextIndex } from "../index/text-files";
+import { renderIndexFiles } from "../index/index-files";
 
 /**
  * A member path is accepted only when it is relative, has no empty, "." or ".." component and no
@@ -135,7 +135,8 @@ export interface UnpackResult {
 }
 
 /**
- * Restores every member byte for byte (checksums verified) plus kmod's text index files, as
+ * Restores every member byte for byte (checksums verified) plus depmod's index files (text and
+ * .bin, so that kmod's own tools work on the tree as it is), as
  * regular files and directories only (see ConfinedWriter), with the tree's permission bits less
  * setuid, setgid, sticky and world-writable. Existing files are refused unless `replace`.
  */
@@ -160,6 +161,7 @@ export function unpack(bundle: Bundle, target: string, options: { readonly repla
       throw new ModbundleError("EIO", `${path.join(target, relpath)}: ${describeSystemError(error)}`);
     }
   };
+  const lists = new Map<string, Buffer>();
   try {
     for (let i = 0; i < index.memberCount; i++) {
       const member = index.member(i);
@@ -168,12 +170,12 @@ export function unpack(bundle: Bundle, target: string, options: { readonly repla
       // hand-made archive's symbolic links, devices, FIFOs or renamed members are refused there.
       const header = bundle.readMemberHeader(member);
       const data = bundle.readMember(member);
+      if (member.path === "modules.builtin" || member.path === "modules.builtin.modinfo") lists.set(member.path, data);
       write(member.path, parts, data, header.mode & SAFE_MODE_BITS, header.mtime);
       files++;
     }
-    const moduleIndex = index.toModuleIndex();
-    for (const name of TEXT_INDEX_FILES) {
-      write(name, [name], Buffer.from(renderTextIndex(moduleIndex, name), "latin1"), 0o644);
+    for (const { name, data } of renderIndexFiles(index.toModuleIndex(), { modulesBuiltin: lists.get("modules.builtin"), modulesBuiltinModinfo: lists.get("modules.builtin.modinfo") })) {
+      write(name, [name], data, 0o644);
       files++;
     }
   } finally {

@@ -4,11 +4,13 @@ import { ModbundleError } from "../errors";
 import { ByteSource } from "../io/byte-source";
 import { openByteSource } from "../io/open-source";
 import { loadDirectoryIndex } from "./directory-index";
+import { BundleIndexLookup } from "./index-lookup";
+import { KmodBinLookup } from "./kmod-bin-lookup";
 import { ModuleDatabase } from "./module-db";
 
 /**
  * Finding the modules, in this order: --bundle FILE, $MODBUNDLE (either may be an http(s) URL), ROOT/boot/modules-VER, then the
- * directory ROOT/lib/modules/VER with kmod's own index files. ROOT comes from -d/--dirname, VER
+ * directory ROOT/lib/modules/VER with kmod's own index files (.bin, else text). ROOT comes from -d/--dirname, VER
  * from -S/--set-version (default `uname -r`; for an explicit bundle, the bundle's own version).
  */
 export interface LocateOptions {
@@ -85,7 +87,7 @@ function openBundleFile(file: string, origin: BundleOrigin, root: string | undef
       throw new ModbundleError("EBUNDLE", `${named} holds the modules of kernel ${bundleVersion}, not of ${version}`);
     }
     const dirname = absoluteAsKmod(`${root ?? ""}/lib/modules/${version ?? bundleVersion}`);
-    return new ModuleDatabase(dirname, bundle.index, bundle, `bundle ${file}`);
+    return new ModuleDatabase(dirname, new BundleIndexLookup(bundle.index), bundle, `bundle ${file}`);
   } catch (error) {
     source.close();
     if (origin === "$MODBUNDLE" && error instanceof ModbundleError && !error.message.startsWith("$MODBUNDLE")) {
@@ -104,5 +106,7 @@ export function openModuleDatabase(options: LocateOptions): ModuleDatabase {
     return openBundleFile(defaultBundle, "default", options.root, version, options.env);
   }
   const dirname = moduleDirname(options.root, options.version, () => version);
-  return new ModuleDatabase(dirname, loadDirectoryIndex(dirname, version), undefined, `directory ${dirname}`);
+  // kmod's .bin indexes when the directory has them; its text files only when it has not.
+  const lookup = KmodBinLookup.open(dirname) ?? new BundleIndexLookup(loadDirectoryIndex(dirname, version));
+  return new ModuleDatabase(dirname, lookup, undefined, `directory ${dirname}`);
 }

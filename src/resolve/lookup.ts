@@ -17,10 +17,7 @@ const fromModulesDep: Resolver = (ctx, query) => {
   return ctx.db.findModule(query) >= 0 ? [ctx.byName(query)] : [];
 };
 
-const fromSymbols: Resolver = (ctx, query) => {
-  const owner = ctx.db.matchSymbol(query);
-  return owner === undefined ? [] : [ctx.handle(owner, query)];
-};
+const fromSymbols: Resolver = (ctx, query) => ctx.db.matchSymbol(query).map((owner) => ctx.handle(owner, query));
 
 const fromCommands: Resolver = (ctx, query) => {
   const install = ctx.config.installs.find((c) => c.module === query);

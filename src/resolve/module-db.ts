@@ -1,19 +1,17 @@
 import fs = require("node:fs");
 import path = require("node:path");
 import { Bundle } from "../bundle/reader";
-import { BundleIndex, MemberInfo } from "../bundle/index-codec";
+import { MemberInfo } from "../bundle/index-codec";
 import { detectCompression } from "../compress/kind";
 import { ModbundleError, describeSystemError } from "../errors";
-import { CompiledPattern, compilePattern, matchCompiled } from "../util/fnmatch";
-import { AliasMatch, kmodAliasOrder } from "./alias-order";
-import { AliasPrefilter } from "./alias-prefilter";
 import { readRegularFile } from "../io/regular-file";
+import { IndexLookup } from "./index-lookup";
 
 /**
- * Where the commands find modules: a bundle, or a plain module directory whose kmod text index
- * files have been read into the same index structure. Either way lookups go through one
- * BundleIndex; only reading a module's bytes differs (from the bundle, checksum verified, or
- * from the file).
+ * Where the commands find modules: a bundle, or a plain module directory (kmod's .bin indexes,
+ * or failing those its text index files read into a bundle's index structure). Lookups go
+ * through one IndexLookup; only reading a module's bytes differs (from the bundle, checksum
+ * verified, or from the file).
  */
 export interface ModuleFile {
   /** The bytes as stored (possibly compressed). */
@@ -21,14 +19,11 @@ export interface ModuleFile {
   readonly compression: MemberInfo["compression"];
 }
 
-/** Groups of aliases larger than this are matched through an AliasPrefilter. */
-const PREFILTER_THRESHOLD = 48;
-
 export class ModuleDatabase {
   constructor(
     /** The module directory as kmod names it: ROOT/lib/modules/VER (printed in paths). */
     readonly dirname: string,
-    readonly index: BundleIndex,
+    readonly lookup: IndexLookup,
     private readonly bundle: Bundle | undefined,
     /** For messages: "bundle /boot/modules-6.1" or "directory /lib/modules/6.1". */
     readonly description: string,
@@ -40,88 +35,45 @@ export class ModuleDatabase {
 
   /** The module number of a normalised name, or -1 (modules.dep lookup). */
   findModule(name: string): number {
-    return this.index.findModule(name);
+    return this.lookup.findModule(name);
   }
 
   moduleName(module: number): string {
-    return this.index.moduleName(module);
+    return this.lookup.moduleName(module);
+  }
+
+  /** The path relative to the module directory, as modules.dep has it. */
+  relativePath(module: number): string {
+    return this.lookup.modulePath(module);
   }
 
   /** The absolute path kmod prints: dirname + "/" + the path in modules.dep. */
   modulePath(module: number): string {
-    return `${this.dirname}/${this.index.modulePath(module)}`;
+    return `${this.dirname}/${this.lookup.modulePath(module)}`;
   }
 
   /** Dependencies as modules.dep lists them (users before providers). */
   moduleDeps(module: number): number[] {
-    return this.index.moduleDeps(module);
+    return this.lookup.moduleDeps(module);
   }
 
   isBuiltin(name: string): boolean {
-    return this.index.isBuiltin(name);
+    return this.lookup.isBuiltin(name);
   }
 
   /** Module names whose alias patterns match `query`, in kmod's order (duplicates kept). */
   matchAliases(query: string): string[] {
-    return this.match(false, query);
+    return this.lookup.matchAliases(false, query);
   }
 
   /** Builtin modules whose aliases (modules.builtin.modinfo) match `query`. */
   matchBuiltinAliases(query: string): string[] {
-    return this.match(true, query);
+    return this.lookup.matchAliases(true, query);
   }
 
-  private readonly compiled: [Array<CompiledPattern | undefined>, Array<CompiledPattern | undefined>] = [[], []];
-  private readonly prefilters: [Map<number, AliasPrefilter>, Map<number, AliasPrefilter>] = [new Map(), new Map()];
-
-  private pattern(builtin: boolean, alias: number): CompiledPattern {
-    const cache = this.compiled[builtin ? 1 : 0];
-    let pattern = cache[alias];
-    if (pattern === undefined) cache[alias] = pattern = compilePattern(this.index.aliasKey(builtin, alias));
-    return pattern;
-  }
-
-  /** The state of the match in progress (kept on the object: no closures per query). */
-  private matching: { builtin: boolean; query: string; matches: AliasMatch[] } = { builtin: false, query: "", matches: [] };
-  private readonly checkAlias = (alias: number): void => {
-    const { builtin, query, matches } = this.matching;
-    const pattern = this.pattern(builtin, alias);
-    if (!matchCompiled(pattern, query)) return;
-    const { target, priority } = this.index.aliasTarget(builtin, alias);
-    matches.push({ key: pattern.pattern, target, priority, alias });
-  };
-  private readonly visitGroup = (group: number, count: number): void => {
-    const { builtin, query } = this.matching;
-    if (count <= PREFILTER_THRESHOLD) {
-      for (let k = 0; k < count; k++) this.checkAlias(this.index.groupAlias(builtin, group, k));
-      return;
-    }
-    const filters = this.prefilters[builtin ? 1 : 0];
-    let filter = filters.get(group);
-    if (!filter) {
-      const members = Array.from({ length: count }, (_, k) => {
-        const alias = this.index.groupAlias(builtin, group, k);
-        return { alias, pattern: this.pattern(builtin, alias) };
-      });
-      filters.set(group, (filter = new AliasPrefilter(members)));
-    }
-    filter.candidates(query, this.checkAlias);
-  };
-
-  private match(builtin: boolean, query: string): string[] {
-    const matches: AliasMatch[] = [];
-    this.matching = { builtin, query, matches };
-    this.index.forEachAliasGroup(builtin, query, this.visitGroup);
-    if (matches.length === 0) return [];
-    if (matches.length === 1) return [matches[0].target];
-    return kmodAliasOrder(matches).map((m) => m.target);
-  }
-
-  /** The owner of "symbol:NAME" (modules.symbols lookup), or undefined. */
-  matchSymbol(query: string): string | undefined {
-    if (!query.startsWith("symbol:")) return undefined;
-    const owner = this.index.findSymbol(query.slice("symbol:".length));
-    return owner < 0 ? undefined : this.index.moduleName(owner);
+  /** The owners of "symbol:NAME" (modules.symbols lookup). */
+  matchSymbol(query: string): string[] {
+    return this.lookup.matchSymbol(query);
   }
 
   /** A hint that these modules will be read: a remote bundle fetches them together. */
@@ -131,8 +83,10 @@ export class ModuleDatabase {
 
   /** A module's stored bytes: from the bundle (checksum verified) or from its file. */
   readModule(module: number): ModuleFile {
-    const member = this.index.moduleMember(module);
-    if (this.bundle) return { data: this.bundle.readMember(member), compression: member.compression };
+    if (this.bundle) {
+      const member = this.bundle.index.moduleMember(module);
+      return { data: this.bundle.readMember(member), compression: member.compression };
+    }
     const file = this.modulePath(module);
     try {
       const data = readRegularFile(file);
@@ -145,7 +99,7 @@ export class ModuleDatabase {
   /** A support file (modules.builtin.modinfo, ...) or undefined when absent. */
   readSupportFile(name: string): Buffer | undefined {
     if (this.bundle) {
-      const member = this.index.findMember(name);
+      const member = this.bundle.index.findMember(name);
       return member ? this.bundle.readMember(member) : undefined;
     }
     try {
@@ -163,7 +117,7 @@ export class ModuleDatabase {
     if (this.bundle) {
       const kind = name === "modules.softdep" ? "softdep" : "weakdep";
       const lines = [kind === "softdep" ? "# Soft dependencies extracted from modules themselves.\n" : "# Weak dependencies extracted from modules themselves.\n"];
-      this.index.forEachModuleDep(kind, (module, value) => lines.push(`${kind} ${module} ${value}\n`));
+      this.bundle.index.forEachModuleDep(kind, (module, value) => lines.push(`${kind} ${module} ${value}\n`));
       return lines.join("");
     }
     try {
@@ -174,6 +128,7 @@ export class ModuleDatabase {
   }
 
   close(): void {
+    this.lookup.close();
     this.bundle?.close();
   }
 }

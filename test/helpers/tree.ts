@@ -20,6 +20,8 @@ export interface DepmodResult {
 }
 
 export const DEPMOD_TEXT_FILES = ["modules.dep", "modules.alias", "modules.softdep", "modules.symbols", "modules.devname"];
+/** kmod's binary indexes, what kmod's tools read (compared as latin1 strings, byte for byte). */
+export const DEPMOD_BIN_FILES = ["modules.dep.bin", "modules.alias.bin", "modules.symbols.bin", "modules.builtin.bin", "modules.builtin.alias.bin"];
 
 /**
  * Runs Debian's depmod on a mirror of `moduleDir` made of symbolic links (depmod follows them),
@@ -33,7 +35,7 @@ export function depmodOf(moduleDir: string, version = path.basename(moduleDir)):
   if (cp.status !== 0) throw new Error(`cp -rs failed: ${cp.stderr}`);
   const result = run("depmod", ["-b", base, version]);
   const files: Record<string, string> = {};
-  for (const name of DEPMOD_TEXT_FILES) {
+  for (const name of [...DEPMOD_TEXT_FILES, ...DEPMOD_BIN_FILES]) {
     const file = path.join(mirror, name);
     if (fs.existsSync(file)) files[name] = fs.readFileSync(file, "latin1");
   }

@@ -3,7 +3,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, it } from "node:test";
 import { buildModule, FakeModuleSpec } from "../helpers/elf-builder";
-import { DEPMOD_TEXT_FILES, depmodOf, writeTree } from "../helpers/tree";
+import { DEPMOD_BIN_FILES, DEPMOD_TEXT_FILES, depmodOf, writeTree } from "../helpers/tree";
+import { computeDepmodFiles } from "../../src/pack/depmod";
 import { packTree, textFilesOf } from "../helpers/pack";
 import { tempDir } from "../helpers/paths";
 import { run } from "../helpers/run";
@@ -26,12 +27,19 @@ function makeTree(files: Record<string, Buffer | string>): string {
   return dir;
 }
 
-/** Packs the tree, renders the text files, and compares them with what depmod writes. */
+/**
+ * Packs the tree, renders the text files, and compares them with what depmod writes; and
+ * compares every file `modbundle depmod` computes (text and .bin) with depmod's.
+ */
 async function assertSameAsDepmod(moduleDir: string): Promise<Record<string, string>> {
   const expected = depmodOf(moduleDir, VERSION);
   assert.equal(expected.status, 0, `depmod failed: ${expected.stderr}`);
   const actual = textFilesOf(await packTree(moduleDir));
   for (const name of DEPMOD_TEXT_FILES) assert.equal(actual[name], expected.files[name], `${name} differs from depmod's`);
+  const computed = new Map((await computeDepmodFiles(moduleDir, VERSION)).map((f) => [f.name as string, f.data.toString("latin1")]));
+  for (const name of [...DEPMOD_TEXT_FILES, ...DEPMOD_BIN_FILES]) {
+    assert.ok(computed.get(name) === expected.files[name], `modbundle depmod: ${name} differs from depmod's`);
+  }
   return actual;
 }
 

@@ -9,6 +9,7 @@ import { KmodTree, kmodTree, runKmod } from "../helpers/kmod";
 import { runInProcess } from "../helpers/inprocess";
 import { KernelFixture, kernelFixture, tempDir } from "../helpers/paths";
 import { packTree } from "../helpers/pack";
+import { aliasQueries, chunks, firstDifference, moduleNames } from "../helpers/alias-corpus";
 import { spawnSync } from "node:child_process";
 
 /**
@@ -37,21 +38,6 @@ after(() => {
   if (bundle) fs.rmSync(path.dirname(bundle), { recursive: true, force: true });
 });
 
-function chunks<T>(items: readonly T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
-}
-
-function firstDifference(a: string, b: string): string {
-  const x = a.split("\n");
-  const y = b.split("\n");
-  for (let i = 0; i < Math.max(x.length, y.length); i++) {
-    if (x[i] !== y[i]) return `line ${i + 1}: kmod ${JSON.stringify(x[i])}, modbundle ${JSON.stringify(y[i])}`;
-  }
-  return "no difference";
-}
-
 async function compare(args: readonly string[]): Promise<void> {
   const common = ["-C", emptyConfig, "-d", kmod.base, "-S", kmod.version];
   const expected = runKmod("modprobe", [...common, ...args]);
@@ -62,38 +48,17 @@ async function compare(args: readonly string[]): Promise<void> {
   assert.equal(actual.status, expected.status);
 }
 
-/** Concrete strings for an alias pattern: wildcards filled in two ways. */
-function instances(pattern: string): string[] {
-  const fill = (star: string): string =>
-    pattern.replace(/\[([^\]]*)\]/g, (_, set: string) => (set.startsWith("!") || set.startsWith("^") ? "~" : set.replace(/^\\/, "").charAt(0) || "x")).replace(/\*/g, star).replace(/\?/g, "0");
-  return [...new Set([fill(""), fill("00001234")])];
-}
-
 describe("modprobe against kmod on the Debian amd64 tree", () => {
   it("--show-depends of every module, in batches with -a", async (t) => {
     if (!fixture) return t.skip("no fixture");
-    const names = fs
-      .readFileSync(path.join(kmod.dirname, "modules.dep"), "latin1")
-      .split("\n")
-      .filter((l) => l !== "")
-      .map((l) => path.basename(l.slice(0, l.indexOf(":"))).replace(/\.ko.*$/, ""));
+    const names = moduleNames(kmod.dirname);
     assert.ok(names.length > 4000);
     for (const batch of chunks(names, 500)) await compare(["-a", "--show-depends", ...batch]);
   });
 
   it("-R and --show-depends of real alias strings (PCI, USB, ACPI, platform, fs-, crypto-, char-major-, symbol:)", async (t) => {
     if (!fixture) return t.skip("no fixture");
-    const patterns = fs
-      .readFileSync(path.join(kmod.dirname, "modules.alias"), "latin1")
-      .split("\n")
-      .filter((l) => l.startsWith("alias "))
-      .map((l) => l.split(" ")[1]);
-    const symbols = fs
-      .readFileSync(path.join(kmod.dirname, "modules.symbols"), "latin1")
-      .split("\n")
-      .filter((l) => l.startsWith("alias "))
-      .map((l) => l.split(" ")[1]);
-    const queries = [...new Set([...patterns.flatMap(instances), ...symbols.filter((_, i) => i % 7 === 0), "fs-vfat", "crypto-sha256", "char-major-116-1", "nonexistent-alias"])];
+    const queries = aliasQueries(kmod.dirname);
     for (const prefix of ["pci:", "usb:", "acpi", "platform:", "fs-", "crypto-", "char-major-", "symbol:"]) {
       assert.ok(queries.some((q) => q.startsWith(prefix)), `no ${prefix} queries`);
     }

@@ -1,0 +1,93 @@
+import { moduleNameFromPath, normalizeAlias } from "../util/modname";
+import { KmodBinFile } from "./kmod-trie-format";
+import { KmodTrieWriter } from "./kmod-trie-writer";
+import { ModuleIndex } from "./types";
+
+/**
+ * kmod's binary index files, written from the index as Debian's depmod (kmod 30) writes them
+ * (tools/depmod.c output_deps_bin, output_aliases_bin, output_symbols_bin, output_builtin_bin,
+ * output_builtin_alias_bin). The two builtin files come from the kernel build's own lists, parsed
+ * the way depmod reads them (which is not quite how modinfo does): a missing list gives an empty
+ * file, as depmod leaves its temporary file empty.
+ */
+export interface BuiltinLists {
+  readonly modulesBuiltin?: Buffer;
+  readonly modulesBuiltinModinfo?: Buffer;
+}
+
+export function renderBinIndex(index: ModuleIndex, file: KmodBinFile, lists: BuiltinLists): Buffer {
+  const trie = new KmodTrieWriter();
+  const { modules } = index;
+  switch (file) {
+    case "modules.dep.bin":
+      modules.forEach((module, i) => {
+        trie.insert(module.name, `${module.path}:${module.deps.map((d) => ` ${modules[d].path}`).join("")}`, i);
+      });
+      break;
+    case "modules.alias.bin":
+      for (const alias of index.aliases) {
+        if (alias.key !== undefined) trie.insert(alias.key, alias.target, alias.module);
+      }
+      break;
+    case "modules.symbols.bin":
+      for (const symbol of index.symbols) trie.insert(`symbol:${symbol.name}`, modules[symbol.module].name, symbol.module);
+      break;
+    case "modules.builtin.bin":
+      if (lists.modulesBuiltin === undefined) return Buffer.alloc(0);
+      for (const line of builtinLines(lists.modulesBuiltin)) trie.insert(moduleNameFromPath(line), "", 0);
+      break;
+    case "modules.builtin.alias.bin":
+      if (lists.modulesBuiltinModinfo === undefined) return Buffer.alloc(0);
+      for (const [module, pattern] of builtinAliases(lists.modulesBuiltinModinfo)) {
+        const key = normalizeAlias(pattern);
+        if (key !== undefined) trie.insert(key, module, 0);
+      }
+      break;
+  }
+  return trie.toBuffer();
+}
+
+/** modules.builtin as fgets reads it (each line keeps its newline), lines not starting with a letter skipped. */
+function builtinLines(text: Buffer): string[] {
+  const lines: string[] = [];
+  let start = 0;
+  while (start < text.length) {
+    const nl = text.indexOf(0x0a, start);
+    const end = nl < 0 ? text.length : nl + 1;
+    const c = text[start];
+    if ((c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a)) lines.push(text.toString("latin1", start, end));
+    start = end;
+  }
+  return lines;
+}
+
+/**
+ * modules.builtin.modinfo as depmod's flush_stream_to walks it: "module" up to '.', "key" up to
+ * '=', the value up to NUL; a field that ends early (at a NUL or the end) yields nothing, and a
+ * key that is not "alias" skips to the next NUL (which, when the key itself ended at a NUL, is
+ * the end of the following entry).
+ */
+function builtinAliases(data: Buffer): Array<[string, string]> {
+  const out: Array<[string, string]> = [];
+  let pos = 0;
+  /** The bytes up to `end` (consumed), or undefined when a NUL or the end of the data came first. */
+  const readTo = (end: number): string | undefined => {
+    const start = pos;
+    while (pos < data.length && data[pos] !== end && data[pos] !== 0) pos++;
+    if (pos >= data.length) return undefined;
+    const stop = data[pos++];
+    return stop === end ? data.toString("latin1", start, pos - 1) : undefined;
+  };
+  while (pos < data.length) {
+    const module = readTo(0x2e);
+    if (!module) continue;
+    const key = readTo(0x3d) ?? "";
+    if (key !== "alias") {
+      readTo(0);
+      continue;
+    }
+    const value = readTo(0);
+    if (value) out.push([module, value]);
+  }
+  return out;
+}
