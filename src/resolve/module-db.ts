@@ -1,7 +1,7 @@
 import fs = require("node:fs");
 import path = require("node:path");
 import { Bundle } from "../bundle/reader";
-import { MemberInfo } from "../bundle/index-codec";
+import { BundleIndex, MemberInfo } from "../bundle/index-codec";
 import { detectCompression } from "../compress/kind";
 import { ModbundleError, describeSystemError } from "../errors";
 import { readRegularFile } from "../io/regular-file";
@@ -31,6 +31,12 @@ export class ModuleDatabase {
 
   get isBundle(): boolean {
     return this.bundle !== undefined;
+  }
+
+  /** The bundle's own index (for what describes a bundle as such: the API, for one). */
+  get index(): BundleIndex {
+    if (!this.bundle) throw new ModbundleError("EUSAGE", `${this.description} is not a bundle`);
+    return this.bundle.index;
   }
 
   /** The module number of a normalised name, or -1 (modules.dep lookup). */
