@@ -38,6 +38,7 @@ export const FUZZ_TARGETS = [
   "kernel-cmdline",
   "fnmatch",
   "bundle-commands",
+  "kmod-index",
 ] as const;
 
 export type FuzzTargetName = (typeof FUZZ_TARGETS)[number];
