@@ -206,7 +206,8 @@ export function computeIndex(input: DepmodInput): ModuleIndex {
 
   const symbols: IndexSymbol[] = [...owners.entries()]
     .map(([name, module]) => ({ name, module }))
-    .sort((a, b) => Buffer.compare(Buffer.from(a.name, "latin1"), Buffer.from(b.name, "latin1")));
+    // Byte order: names are latin1 strings, whose UTF-16 code units order as their bytes do.
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 
   return {
     kernelVersion: input.kernelVersion,

@@ -11,23 +11,26 @@ import { KMOD_INDEX_MAGIC, KMOD_INDEX_VERSION, NODE_CHILDS, NODE_PREFIX, NODE_VA
  */
 interface TrieValue {
   readonly priority: number;
-  readonly value: Buffer;
+  /** A byte string (latin1). */
+  readonly value: string;
 }
 
 class TrieNode {
-  /** The bytes after the arc that leads here (path compression). */
-  prefix: Buffer;
+  /** The bytes after the arc that leads here (path compression), as a latin1 string. */
+  prefix: string;
   values: TrieValue[] = [];
   /** Indexed by byte; first/last bound the occupied range (first > last when none). */
   children: Array<TrieNode | undefined> = [];
   first = 128;
   last = 0;
+  /** The node's offset word, once written. */
+  written = 0;
 
-  constructor(prefix: Buffer) {
+  constructor(prefix: string) {
     this.prefix = prefix;
   }
 
-  addValue(value: Buffer, priority: number): void {
+  addValue(value: string, priority: number): void {
     let at = 0;
     while (at < this.values.length && this.values[at].priority < priority) at++;
     this.values.splice(at, 0, { priority, value });
@@ -41,12 +44,10 @@ class TrieNode {
 }
 
 export class KmodTrieWriter {
-  private readonly root = new TrieNode(Buffer.alloc(0));
+  private readonly root = new TrieNode("");
 
   /** index_insert: `key` and `value` are byte strings (latin1). */
   insert(key: string, value: string, priority: number): void {
-    const keyBytes = Buffer.from(key, "latin1");
-    const valueBytes = Buffer.from(value, "latin1");
     let node = this.root;
     let i = 0;
     while (true) {
@@ -54,32 +55,32 @@ export class KmodTrieWriter {
       let j = 0;
       for (; j < prefix.length; j++) {
         // A key ending inside the prefix compares its end (NUL in C) against the prefix byte.
-        if (i + j >= keyBytes.length || prefix[j] !== keyBytes[i + j]) {
+        if (i + j >= key.length || prefix.charCodeAt(j) !== key.charCodeAt(i + j)) {
           // The node keeps prefix[0..j]; a new child at prefix[j] takes over the rest.
-          const child = new TrieNode(prefix.subarray(j + 1));
+          const child = new TrieNode(prefix.slice(j + 1));
           child.values = node.values;
           child.children = node.children;
           child.first = node.first;
           child.last = node.last;
-          node.prefix = prefix.subarray(0, j);
+          node.prefix = prefix.slice(0, j);
           node.values = [];
           node.children = [];
           node.first = 128;
           node.last = 0;
-          node.setChild(prefix[j], child);
+          node.setChild(prefix.charCodeAt(j), child);
           break;
         }
       }
       i += j;
-      if (i === keyBytes.length) {
-        node.addValue(valueBytes, priority);
+      if (i === key.length) {
+        node.addValue(value, priority);
         return;
       }
-      const ch = keyBytes[i];
+      const ch = key.charCodeAt(i);
       const next = node.children[ch];
       if (next === undefined) {
-        const child = new TrieNode(keyBytes.subarray(i + 1));
-        child.addValue(valueBytes, priority);
+        const child = new TrieNode(key.slice(i + 1));
+        child.addValue(value, priority);
         node.setChild(ch, child);
         return;
       }
@@ -94,41 +95,41 @@ export class KmodTrieWriter {
     out.u32(KMOD_INDEX_MAGIC);
     out.u32(KMOD_INDEX_VERSION);
     out.u32(0); // the root's offset, known once the root is written (last)
-    const write = (node: TrieNode): number => {
+    // Post-order: a node's children are written (and their offset words kept on them) first.
+    const write = (node: TrieNode): void => {
       const hasChildren = node.first <= node.last;
-      const childOffsets: number[] = [];
       if (hasChildren) {
         for (let ch = node.first; ch <= node.last; ch++) {
           const child = node.children[ch];
-          childOffsets.push(child === undefined ? 0 : write(child));
+          if (child !== undefined) write(child);
         }
       }
       let flagged = out.length;
       if (node.prefix.length > 0) {
-        out.bytes(node.prefix);
+        out.latin1(node.prefix);
         out.byte(0);
         flagged |= NODE_PREFIX;
       }
       if (hasChildren) {
         out.byte(node.first);
         out.byte(node.last);
-        for (const child of childOffsets) out.u32(child);
+        for (let ch = node.first; ch <= node.last; ch++) out.u32(node.children[ch]?.written ?? 0);
         flagged |= NODE_CHILDS;
       }
       if (node.values.length > 0) {
         out.u32(node.values.length);
         for (const v of node.values) {
           out.u32(v.priority);
-          out.bytes(v.value);
+          out.latin1(v.value);
           out.byte(0);
         }
         flagged |= NODE_VALUES;
       }
-      return flagged >>> 0;
+      node.written = flagged >>> 0;
     };
-    const root = write(this.root);
+    write(this.root);
     const file = out.finish();
-    file.writeUInt32BE(root, 8);
+    file.writeUInt32BE(this.root.written, 8);
     return file;
   }
 }
@@ -154,14 +155,24 @@ class ByteWriter {
 
   u32(n: number): void {
     this.reserve(4);
-    this.buffer.writeUInt32BE(n >>> 0, this.length);
-    this.length += 4;
+    const b = this.buffer;
+    const at = this.length;
+    b[at] = n >>> 24;
+    b[at + 1] = (n >>> 16) & 0xff;
+    b[at + 2] = (n >>> 8) & 0xff;
+    b[at + 3] = n & 0xff;
+    this.length = at + 4;
   }
 
-  bytes(b: Buffer): void {
-    this.reserve(b.length);
-    b.copy(this.buffer, this.length);
-    this.length += b.length;
+  /** A byte string: short ones (most prefixes) byte by byte, which beats a native call. */
+  latin1(text: string): void {
+    this.reserve(text.length);
+    if (text.length < 32) {
+      for (let k = 0; k < text.length; k++) this.buffer[this.length + k] = text.charCodeAt(k);
+    } else {
+      this.buffer.write(text, this.length, "latin1");
+    }
+    this.length += text.length;
   }
 
   finish(): Buffer {

@@ -16,6 +16,9 @@ import { ReusableReader } from "./pack";
  * created exclusively, then renamed over the old one, so that a reader sees the old file or the
  * new one, never a part.
  */
+/** What depmod reads of a module (the CRCs of its exports, elsewhere, it does not need). */
+const DEPMOD_SECTIONS = [".symtab", ".strtab", ".modinfo", "__versions", "__ksymtab_strings"];
+
 export async function computeDepmodFiles(moduleDir: string, kernelVersion: string): Promise<IndexFile[]> {
   const tree = scanModuleTree(moduleDir);
   const lists = new Map<string, Buffer>();
@@ -36,7 +39,7 @@ export async function computeDepmodFiles(moduleDir: string, kernelVersion: strin
   };
   const modules: DepmodModule[] = [];
   for (const entry of tree.modules) {
-    const raw = reader.read(entry);
+    const raw = reader.readSections(entry, DEPMOD_SECTIONS);
     const plain = await decompress(detectCompression(raw.subarray(0, 6)), raw, entry.absolute);
     modules.push(depmodModule(entry.relpath, readModuleObject(new ElfFile(plain, entry.absolute)), intern));
   }

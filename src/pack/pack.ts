@@ -7,6 +7,7 @@ import { decompress } from "../compress/decompress";
 import { CompressionKind, compressionExtension, detectCompression } from "../compress/kind";
 import { ElfFile } from "../elf/elf-file";
 import { readModuleObject } from "../elf/module-elf";
+import { readElfParts } from "../elf/sparse-read";
 import { DepmodModule, computeIndex, depmodModule, listsInput } from "../index/depmod";
 import { ModuleIndex } from "../index/types";
 import { BundleWriter } from "../bundle/writer";
@@ -53,6 +54,37 @@ function readTreeFile(entry: TreeEntry): Buffer {
  */
 export class ReusableReader {
   private buffer = Buffer.allocUnsafe(1 << 20);
+
+  /**
+   * Only the header, section table and named sections of an uncompressed module (the rest
+   * zeroed); a compressed one whole. The buffer is reused by the next call.
+   */
+  readSections(entry: TreeEntry, sections: readonly string[]): Buffer {
+    let fd: number;
+    try {
+      fd = fs.openSync(entry.absolute, "r");
+    } catch (error) {
+      throw new ModbundleError("EIO", `${entry.absolute}: ${describeSystemError(error)}`);
+    }
+    try {
+      const size = fs.fstatSync(fd).size;
+      if (size > this.buffer.length) this.buffer = Buffer.allocUnsafe(Math.max(size, this.buffer.length * 2));
+      const read = (offset: number, length: number, into: Buffer): void => {
+        let done = 0;
+        while (done < length) {
+          const n = fs.readSync(fd, into, done, length - done, offset + done);
+          if (n === 0) throw new ModbundleError("EIO", `${entry.absolute}: file shrank while being read`);
+          done += n;
+        }
+      };
+      return readElfParts(read, size, this.buffer, sections);
+    } catch (error) {
+      if (error instanceof ModbundleError) throw error;
+      throw new ModbundleError("EIO", `${entry.absolute}: ${describeSystemError(error)}`);
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
 
   read(entry: TreeEntry): Buffer {
     let fd: number;

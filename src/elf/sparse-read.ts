@@ -1,0 +1,64 @@
+/**
+ * Reads only the parts of an ELF object that a reader of a few sections needs: the header, the
+ * section header table, the section name table and the named sections, each into its own place
+ * in `into` (which is the file's size or larger; the bytes between are zeroed, so that a reader
+ * that strays outside those sections sees zeros, never another file's bytes). depmod needs about
+ * a sixth of a module's bytes (its symbol and string tables, .modinfo, __versions); reading only
+ * those saves most of the I/O and copying of a whole tree. Anything that does not look like a
+ * well-formed ELF header and section table is read whole instead, so that ElfFile reports it
+ * exactly as it would.
+ */
+export type ReadInto = (offset: number, length: number, into: Buffer) => void;
+
+const ELF_MAGIC = 0x7f454c46;
+const SHT_NOBITS = 8;
+
+export function readElfParts(read: ReadInto, size: number, into: Buffer, sections: readonly string[]): Buffer {
+  const data = into.subarray(0, size);
+  const whole = (): Buffer => {
+    read(0, size, data);
+    return data;
+  };
+  const headerSize = Math.min(64, size);
+  if (headerSize < 52) return whole();
+  read(0, headerSize, data);
+  if (data.readUInt32BE(0) !== ELF_MAGIC || (data[4] !== 1 && data[4] !== 2) || (data[5] !== 1 && data[5] !== 2)) return whole();
+  const is64 = data[4] === 2;
+  if (is64 && size < 64) return whole();
+  const le = data[5] === 1;
+  const u16 = (at: number): number => (le ? data.readUInt16LE(at) : data.readUInt16BE(at));
+  const u32 = (at: number): number => (le ? data.readUInt32LE(at) : data.readUInt32BE(at));
+  const u64 = (at: number): number => {
+    const lo = le ? data.readUInt32LE(at) : data.readUInt32BE(at + 4);
+    const hi = le ? data.readUInt32LE(at + 4) : data.readUInt32BE(at);
+    return hi > 0x1fffff ? Number.MAX_SAFE_INTEGER : hi * 0x100000000 + lo;
+  };
+  const shoff = is64 ? u64(0x28) : u32(0x20);
+  const shentsize = u16(is64 ? 0x3a : 0x2e);
+  const shnum = u16(is64 ? 0x3c : 0x30);
+  const shstrndx = u16(is64 ? 0x3e : 0x32);
+  const fits = (offset: number, length: number): boolean => offset >= 0 && length >= 0 && offset <= size && length <= size - offset;
+  if (shnum === 0 || shentsize < (is64 ? 64 : 40) || shstrndx >= shnum || !fits(shoff, shnum * shentsize)) return whole();
+  data.fill(0, headerSize);
+  read(shoff, shnum * shentsize, data.subarray(shoff));
+  const at = (i: number): number => shoff + i * shentsize;
+  const offsetOf = (i: number): number => (is64 ? u64(at(i) + 24) : u32(at(i) + 16));
+  const sizeOf = (i: number): number => (is64 ? u64(at(i) + 32) : u32(at(i) + 20));
+  const namesOffset = offsetOf(shstrndx);
+  const namesSize = sizeOf(shstrndx);
+  if (!fits(namesOffset, namesSize)) return whole();
+  read(namesOffset, namesSize, data.subarray(namesOffset));
+  const wanted = new Set(sections);
+  for (let i = 1; i < shnum; i++) {
+    if (u32(at(i) + 4) === SHT_NOBITS) continue;
+    const nameAt = namesOffset + u32(at(i));
+    if (nameAt >= namesOffset + namesSize) continue;
+    const end = data.indexOf(0, nameAt);
+    if (end < 0 || end > namesOffset + namesSize || !wanted.has(data.toString("latin1", nameAt, end))) continue;
+    const offset = offsetOf(i);
+    const length = sizeOf(i);
+    if (!fits(offset, length)) return whole();
+    read(offset, length, data.subarray(offset));
+  }
+  return data;
+}
