@@ -8,6 +8,7 @@ import { readModuleObject } from "../elf/module-elf";
 import { DepmodModule, computeIndex, depmodModule, listsInput } from "../index/depmod";
 import { IndexFile, renderIndexFiles } from "../index/index-files";
 import { scanModuleTree } from "../tree/scan";
+import { createExclusive, temporaryPathFor } from "../io/exclusive";
 import { ReusableReader } from "./pack";
 
 /**
@@ -50,10 +51,9 @@ export async function computeDepmodFiles(moduleDir: string, kernelVersion: strin
 export function writeDepmodFiles(moduleDir: string, files: readonly IndexFile[]): void {
   for (const { name, data } of files) {
     const file = path.join(moduleDir, name);
-    const temporary = path.join(moduleDir, `${name}.${process.pid}.${Date.now()}`);
+    const temporary = temporaryPathFor(file);
     try {
-      const flags = fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW;
-      const fd = fs.openSync(temporary, flags, 0o644);
+      const fd = createExclusive(temporary, 0o644);
       try {
         fs.writeFileSync(fd, data);
       } finally {
