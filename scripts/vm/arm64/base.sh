@@ -46,7 +46,14 @@ fi
 
 work=$(mktemp -d "$cache/.base.XXXXXX")
 trap 'rm -rf "$work"' EXIT
-(cd "$work" && apt-get "${apt_opts[@]}" -qq download "${packages[@]/%/:$arch}" >/dev/null)
+if ! (cd "$work" && apt-get "${apt_opts[@]}" -qq download "${packages[@]/%/:$arch}" >/dev/null 2>&1); then
+  # Lists older than the mirror name versions it no longer has: refresh them and start again,
+  # once, since the key depends on the versions.
+  [ -z "${VM_ARM64_BASE_RETRY:-}" ] || { echo "vm/arm64/base: cannot download ${packages[*]} for $arch" >&2; exit 1; }
+  apt-get "${apt_opts[@]}" -qq update >/dev/null 2>&1 || true
+  rm -rf "$work"
+  VM_ARM64_BASE_RETRY=1 exec "$0"
+fi
 stage="$work/stage"
 mkdir -p "$stage"
 for deb in "$work"/*.deb; do dpkg-deb -x "$deb" "$work/debs"; done
