@@ -28,39 +28,26 @@ check "the address is set" contains "$(ip addr show dev "$IF")" "10.0.2.15"
 note "interface $IF; bundle at $URL"
 end
 
-begin btrfs-url
-expected=$(cat /vm/expect/btrfs.order)
+begin load-url
+expected=$(cat /vm/expect/load.order)
+check "no e1000 interface before" not iface_of e1000
 before=$(module_set)
 start=$(cut -d' ' -f1 /proc/uptime)
-run $MB modprobe --bundle "$URL" btrfs
+export MODBUNDLE=$URL
+run $MB modprobe -a btrfs e1000
+unset MODBUNDLE
 stop=$(cut -d' ' -f1 /proc/uptime)
 check "exit 0 (got $RC: $ERR)" eq "$RC" 0
-check "btrfs loaded" loaded btrfs
+check "btrfs and e1000 loaded" all_loaded btrfs e1000
 new=$(cut -d' ' -f1 /proc/modules | tac | grep -vxF "$before")
 check "loaded in kmod's order: $(echo $expected) (got $(echo $new))" eq "$new" "$expected"
-note "modprobe btrfs from the URL: $start -> $stop s of uptime"
-end
-
-begin e1000-url
-check "no e1000 interface before" not iface_of e1000
-export MODBUNDLE=$URL
-run $MB modprobe e1000
-unset MODBUNDLE
-check "exit 0 (got $RC: $ERR)" eq "$RC" 0
-check "e1000 loaded" loaded e1000
 for _ in $(seq 50); do iface_of e1000 > /dev/null && break; sleep 0.2; done
 check "the e1000 NIC is bound to the driver" iface_of e1000
+note "modprobe -a btrfs e1000 from the URL: $start -> $stop s of uptime"
 end
 
 begin modinfo-url
 run $MB modinfo --bundle "$URL" -F vermagic btrfs
 check "exit 0 (got $RC: $ERR)" eq "$RC" 0
 check "vermagic is the running kernel's (got $OUT)" contains "$OUT" "$(uname -r) "
-end
-
-begin bad-url
-run $MB modprobe --bundle "$URL-missing" vfat
-check "exit 1 (got $RC)" eq "$RC" 1
-check "one line naming the URL and the 404 (got $ERR)" contains "$ERR" "$URL-missing: HTTP 404"
-check "vfat not loaded" not_loaded vfat
 end
