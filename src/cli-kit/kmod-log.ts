@@ -1,3 +1,4 @@
+import { escapeControls } from "../util/escape";
 import { CommandIO } from "./io";
 
 /**
@@ -29,8 +30,10 @@ export class KmodLogger {
     private readonly useSyslog: boolean,
   ) {}
 
-  log(priority: number, message: string): void {
+  log(priority: number, text: string): void {
     if (priority > this.threshold) return;
+    // Messages name modules, paths and values from a bundle: shown with controls escaped.
+    const message = escapeControls(text);
     const name = NAMES[priority] ?? `LOG-${String(priority).padStart(3, "0")}`;
     if (this.useSyslog) {
       const { spawnSync } = process.getBuiltinModule("node:child_process");

@@ -1,11 +1,12 @@
 import { ModbundleError } from "../errors";
 import { flushStdout, writeStderr, writeStdout } from "./stdio";
+import { escapeControls } from "../util/escape";
 
 /** kmod's message format: "<prog>: <LEVEL>: <message>", one line each. */
 export type LogLevel = "FATAL" | "ERROR" | "WARNING" | "NOTICE" | "INFO" | "DEBUG";
 
 export function logText(prog: string, level: LogLevel, message: string): string {
-  return message.split("\n").map((line) => `${prog}: ${level}: ${line}\n`).join("");
+  return escapeControls(message, { keepNewlines: true }).split("\n").map((line) => `${prog}: ${level}: ${line}\n`).join("");
 }
 
 export function logLine(prog: string, level: LogLevel, message: string): void {

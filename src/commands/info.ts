@@ -1,6 +1,7 @@
 import { openBundle } from "./open-bundle";
 import { writeOut } from "../cli-kit/output";
 import { summarizeBundle } from "../bundle/summary";
+import { escapeControls } from "../util/escape";
 
 export function run(options: { readonly bundle: string }): number {
   const bundle = openBundle(options.bundle);
@@ -9,12 +10,12 @@ export function run(options: { readonly bundle: string }): number {
     const rows: Array<[string, string]> = [
       ["file", options.bundle],
       ["format version", String(summary.formatVersion)],
-      ["kernel version", summary.kernelVersion],
+      ["kernel version", escapeControls(summary.kernelVersion)],
       ["size", `${summary.archiveLength} bytes`],
       ["modules", String(summary.modules)],
       ["compression", Object.entries(summary.compression).map(([k, n]) => `${k} ${n}`).join(", ")],
       ["module bytes", String(summary.moduleBytes)],
-      ["other files", summary.otherFiles.join(" ") || "(none)"],
+      ["other files", summary.otherFiles.map((name) => escapeControls(name)).join(" ") || "(none)"],
       ["aliases", String(summary.aliases)],
       ["symbols", String(summary.symbols)],
       ["builtin modules", String(summary.builtin)],

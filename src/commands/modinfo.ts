@@ -7,6 +7,7 @@ import { ModinfoSession, ModinfoTarget, isModuleFilename } from "../info/targets
 import { openDatabase } from "../modprobe/context";
 import { CommandIO, KmodCommand } from "../cli-kit/io";
 import { strerror } from "../util/errno";
+import { escapeControls } from "../util/escape";
 
 /**
  * modinfo: kmod's modinfo (tools/modinfo.c), reading modules from a bundle. Each argument is a
@@ -93,7 +94,11 @@ async function modinfoArgument(arg: string, modname: boolean, session: ModinfoSe
 
 /** modinfo_do: one module. */
 async function show(target: ModinfoTarget, out: Output): Promise<boolean> {
-  const header = formatHeader(target.name, target.filename, out.layout);
+  // Names, paths and .modinfo values come from the module. On a terminal they are shown with
+  // controls escaped (newlines and tabs kept: signatures span lines); into a pipe they stay
+  // byte for byte what kmod's modinfo prints, for scripts that parse them.
+  const shown = process.stdout.isTTY ? (text: string): string => escapeControls(text, { keepNewlines: true }) : (text: string): string => text;
+  const header = formatHeader(shown(target.name), target.filename === undefined ? undefined : shown(target.filename), out.layout);
   if (header.text !== "") out.io.stdout(header.text);
   if (header.done) return true;
   let fields: InfoField[];
@@ -106,7 +111,7 @@ async function show(target: ModinfoTarget, out: Output): Promise<boolean> {
     out.error(`could not get modinfo from '${target.name}': ${caught.reason ?? strerror(caught.errno)}`);
     return false;
   }
-  const body = formatFields(fields, out.layout);
+  const body = formatFields(fields.map((f) => ({ ...f, key: shown(f.key), value: shown(f.value) })), out.layout);
   if (body.text !== "") out.io.stdout(body.text);
   for (const message of body.errors) out.error(message);
   return true;

@@ -5,6 +5,7 @@ import { lookupModules } from "../resolve/lookup";
 import { ModuleHandle } from "../resolve/modules";
 import { concatOptions, probePlan } from "./probe-plan";
 import { ModprobeSession } from "./session";
+import { escapeControls } from "../util/escape";
 
 /**
  * Inserting one module the way modprobe does (kmod_module_probe_insert_module): already in the
@@ -48,8 +49,8 @@ export async function runStep(session: ModprobeSession, module: ModuleHandle, op
   }
   const number = ctx.moduleNumber(module);
   if (session.showing) {
-    if (number >= 0) session.io.stdout(`insmod ${ctx.db.modulePath(number)} ${options}\n`);
-    else if (ctx.isBuiltin(module)) session.io.stdout(`builtin ${module.name}\n`);
+    if (number >= 0) session.io.stdout(`insmod ${escapeControls(ctx.db.modulePath(number))} ${options}\n`);
+    else if (ctx.isBuiltin(module)) session.io.stdout(`builtin ${escapeControls(module.name)}\n`);
   }
   if (opts.dryRun) return OK;
   if (number < 0) {
@@ -123,7 +124,7 @@ export async function modprobeInsert(session: ModprobeSession, query: string, ex
   let result: Result = OK;
   for (const module of list) {
     if (session.options.lookupOnly) {
-      session.io.stdout(`${module.name}\n`);
+      session.io.stdout(`${escapeControls(module.name)}\n`);
       result = OK;
       continue;
     }

@@ -4,6 +4,7 @@ import { lookupModules } from "../resolve/lookup";
 import { ModuleHandle } from "../resolve/modules";
 import { softdepsOf } from "./probe-plan";
 import { ModprobeSession } from "./session";
+import { escapeControls } from "../util/escape";
 
 /**
  * modprobe -r (tools/modprobe.c rmmod_do_module), per module: post-softdeps (reverse, errors
@@ -19,7 +20,7 @@ function sleep(ms: number): Promise<void> {
 
 async function removeModule(session: ModprobeSession, module: ModuleHandle): Promise<Failure> {
   const { options: opts } = session;
-  if (session.showing) session.io.stdout(`rmmod ${module.name}\n`);
+  if (session.showing) session.io.stdout(`rmmod ${escapeControls(module.name)}\n`);
   if (opts.dryRun) return undefined;
   const start = Date.now();
   const end = start + opts.waitMsec;
