@@ -3,7 +3,7 @@ import { writeOut } from "../cli-kit/output";
 
 export function run(options: { readonly directory: string; readonly force: boolean; readonly program: string }): number {
   for (const link of createLinks(options.directory, options.program, options.force)) {
-    writeOut(`${link.path} -> ${options.program} (${link.action})\n`);
+    writeOut(`${link.path} ${link.description} (${link.action})\n`);
   }
   return 0;
 }
