@@ -28,7 +28,8 @@ mkdir -p "$stage/opt/modbundle/bin" "$stage/vm"
 # Only what `npm ci --omit=dev` would install: the guest has no use for the build tools.
 mapfile -t deps < <(cd "$top" && npm ls --omit=dev --parseable --all 2>/dev/null | sed -n "s|^$top/||p" | grep '^node_modules/')
 [ ${#deps[@]} -gt 0 ] || { echo "vm/initramfs: npm ls found no production dependencies (npm ci)" >&2; exit 1; }
-tar -C "$top" -cf - dist package.json | tar -C "$stage/opt/modbundle" -xf -
+# dist/modbundle-linux-* (npm run sea) is another way to ship the program, not part of this one.
+tar -C "$top" --exclude='dist/modbundle-linux-*' -cf - dist package.json | tar -C "$stage/opt/modbundle" -xf -
 tar -C "$modules_root" -cf - "${deps[@]}" | tar -C "$stage/opt/modbundle" -xf -
 install -m 755 "$top/scripts/vm/guest/init.sh" "$stage/init"
 install -m 644 "$top/scripts/vm/guest/checks.sh" "$stage/vm/checks.sh"

@@ -23,7 +23,7 @@ function distDigest(): string {
   if (distDigestValue === undefined) {
     const hash = createHash("sha256");
     const dist = path.join(REPO_ROOT, "dist");
-    const files = (fs.readdirSync(dist, { recursive: true }) as string[]).filter((name) => fs.statSync(path.join(dist, name)).isFile());
+    const files = (fs.readdirSync(dist, { recursive: true }) as string[]).filter((name) => fs.statSync(path.join(dist, name)).isFile() && !name.startsWith("modbundle-linux-"));
     for (const name of files.sort()) hash.update(name).update(fs.readFileSync(path.join(dist, name)));
     distDigestValue = hash.digest("hex");
   }

@@ -53,6 +53,15 @@ export async function buildInitramfs(output: string, overlays: readonly string[]
   if (result.status !== 0) throw new Error(`scripts/vm/initramfs.sh failed (${result.status}): ${result.stderr}`);
 }
 
+/**
+ * scripts/vm/bare-initramfs.sh: busybox and the shared libraries of `libsOf` only (no node, no
+ * kmod, no project), then each directory's contents.
+ */
+export async function buildBareInitramfs(output: string, libsOf: readonly string[], overlays: readonly string[]): Promise<void> {
+  const result = await runScript("bare-initramfs.sh", [output, ...libsOf.flatMap((program) => ["--libs-of", program]), ...overlays]);
+  if (result.status !== 0) throw new Error(`scripts/vm/bare-initramfs.sh failed (${result.status}): ${result.stderr}`);
+}
+
 /** Boots the guest and waits for it to power off (or for the time limit, when QEMU is killed). */
 export async function bootGuest(options: BootOptions): Promise<GuestRun> {
   const args = ["--arch", options.arch ?? "amd64", "--timeout", String(options.timeoutSeconds), "--mem", String(options.memoryMiB ?? 1024), "--smp", String(options.cpus ?? 1)];

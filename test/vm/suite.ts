@@ -25,13 +25,17 @@ export interface GuestSetup {
   readonly overlay: Overlay;
   readonly disk?: string;
   readonly nic?: string;
+  /** Builds the initramfs from the overlay (default buildInitramfs: system, project, overlay). */
+  readonly initramfs?: (output: string, overlays: readonly string[]) => Promise<void>;
+  /** Removes what prepare made besides the overlay, after the boot. */
+  readonly cleanup?: () => void;
 }
 
 export interface GuestSuiteOptions {
   readonly id: string;
   readonly title: string;
   readonly scenarios: readonly Scenario[];
-  readonly prepare: (fixture: VmFixture) => GuestSetup;
+  readonly prepare: (fixture: VmFixture) => GuestSetup | Promise<GuestSetup>;
   readonly timeoutSeconds: number;
   /** The guest's architecture: amd64 unless given. */
   readonly arch?: VmArch;
@@ -46,15 +50,17 @@ export function guestSuite(options: GuestSuiteOptions): void {
 
     before(async () => {
       const fixture = requireVmFixture(arch);
-      const setup = options.prepare(fixture);
+      const setup = await options.prepare(fixture);
       const initrd = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "modbundle-vm-")), "initrd.cpio");
       try {
-        await buildInitramfs(initrd, [setup.overlay.dir], arch);
+        if (setup.initramfs) await setup.initramfs(initrd, [setup.overlay.dir]);
+        else await buildInitramfs(initrd, [setup.overlay.dir], arch);
         run = await bootGuest({ arch, vmlinuz: fixture.vmlinuz, initrd, disk: setup.disk, nic: setup.nic, timeoutSeconds: options.timeoutSeconds });
         fs.mkdirSync(CACHE, { recursive: true });
         fs.writeFileSync(log, run.text);
       } finally {
         setup.overlay.remove();
+        setup.cleanup?.();
         fs.rmSync(path.dirname(initrd), { recursive: true, force: true });
       }
     });
