@@ -19,12 +19,14 @@ const ADDONS = {
   "ffi_bindings.node": { file: "node_modules/ffi-napi/build/Release/ffi_bindings.node", from: "/ffi-napi/" },
   "ref_binding.node": { file: "node_modules/@2060.io/ref-napi/build/Release/binding.node", from: "/ref-napi/" },
 };
+// Worker threads' scripts, as assets named like their files under dist/ (src/sea/own-modules.ts).
+const WORKER_SCRIPTS = { "kernel/load-worker.js": "src/kernel/load-worker.ts", "io/http-worker.js": "src/io/http-worker.ts" };
 const NAME = `modbundle-linux-${process.arch}`;
 
 const seaParts = {
   name: "sea-parts",
   setup(b) {
-    b.onResolve({ filter: /^\.\/code-cache$/ }, (args) => (args.importer === join(root, "src", "cli.ts") ? { path: join(root, "src", "sea", "own-modules.ts") } : undefined));
+    b.onResolve({ filter: /^(\.\.?\/)+code-cache$/ }, () => ({ path: join(root, "src", "sea", "own-modules.ts") }));
     b.onResolve({ filter: /^node-gyp-build$/ }, (args) => {
       const asset = Object.keys(ADDONS).find((name) => args.importer.includes(ADDONS[name].from));
       if (!asset) return { errors: [{ text: `node-gyp-build required by ${args.importer}, whose addon the executable does not carry` }] };
@@ -42,44 +44,54 @@ const seaParts = {
   },
 };
 
-function fileKey(hash, file) {
-  hash.update(file).update("\0").update(readFileSync(file)).update("\0");
+/** One script holding everything it reaches; in the executable, require reaches only Node's built-ins. */
+async function bundle(entry, outfile) {
+  const result = await build({
+    metafile: true,
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    platform: "node",
+    target: "node20",
+    format: "cjs",
+    legalComments: "none",
+    logLevel: "warning",
+    minifyWhitespace: true,
+    minifySyntax: true,
+    plugins: [seaParts],
+  });
+  const outside = Object.values(result.metafile.outputs).flatMap((output) => output.imports.filter((i) => !isBuiltin(i.path)).map((i) => i.path));
+  if (outside.length > 0) throw new Error(`sea: ${entry} would require modules it does not hold: ${[...new Set(outside)].join(", ")}`);
+}
+
+function contentKey(hash, name, file) {
+  hash.update(name).update("\0").update(readFileSync(file)).update("\0");
 }
 
 export async function buildSea({ quiet = false, toDist = true } = {}) {
   const work = mkdtempSync(join(tmpdir(), "modbundle-sea-"));
   try {
     const script = join(work, "modbundle-sea.js");
-    const bundled = await build({
-      metafile: true,
-      entryPoints: [join(root, "src", "sea", "main.ts")],
-      outfile: script,
-      bundle: true,
-      platform: "node",
-      target: "node20",
-      format: "cjs",
-      legalComments: "none",
-      logLevel: "warning",
-      minifyWhitespace: true,
-      minifySyntax: true,
-      plugins: [seaParts],
-    });
-    // In the executable, require reaches only Node's built-in modules: anything else must be inside.
-    const outside = Object.values(bundled.metafile.outputs).flatMap((output) => output.imports.filter((i) => !isBuiltin(i.path)).map((i) => i.path));
-    if (outside.length > 0) throw new Error(`sea: the script would require modules it does not hold: ${[...new Set(outside)].join(", ")}`);
+    await bundle(join(root, "src", "sea", "main.ts"), script);
+    // Worker threads start from these texts (src/sea/own-modules.ts).
+    const workers = {};
+    for (const [asset, entry] of Object.entries(WORKER_SCRIPTS)) {
+      workers[asset] = join(work, asset.replace("/", "-"));
+      await bundle(join(root, entry), workers[asset]);
+    }
     const config = {
       main: script,
       output: join(work, "sea.blob"),
       disableExperimentalSEAWarning: true,
       useCodeCache: true,
-      assets: Object.fromEntries(Object.entries(ADDONS).map(([name, { file }]) => [name, join(root, file)])),
+      assets: { ...Object.fromEntries(Object.entries(ADDONS).map(([name, { file }]) => [name, join(root, file)])), ...workers },
     };
     const node = process.execPath;
     const nodeStat = statSync(node);
     const hash = createHash("sha256").update(`${node} ${nodeStat.size} ${nodeStat.mtimeMs} ${process.version}\0`);
-    fileKey(hash, script);
-    for (const file of Object.values(config.assets)) fileKey(hash, file);
-    fileKey(hash, join(root, "node_modules", "postject", "package.json"));
+    contentKey(hash, "main", script);
+    for (const [name, file] of Object.entries(config.assets).sort()) contentKey(hash, name, file);
+    contentKey(hash, "postject", join(root, "node_modules", "postject", "package.json"));
     const key = hash.digest("hex").slice(0, 16);
     const cacheDir = join(root, ".cache", "sea");
     const cached = join(cacheDir, `${NAME}-${key}`);

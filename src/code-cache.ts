@@ -90,3 +90,12 @@ export function loadOwnModule<T>(file: string): T {
   }
   return exports as T;
 }
+
+/**
+ * Starts one of the program's own files as a worker thread. The single executable, which has no
+ * such files, replaces this module (src/sea/own-modules.ts) and starts the same code from itself.
+ */
+export function startOwnWorker(file: string, options?: import("node:worker_threads").WorkerOptions): import("node:worker_threads").Worker {
+  const { Worker } = process.getBuiltinModule("node:worker_threads");
+  return new Worker(file, options);
+}

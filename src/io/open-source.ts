@@ -1,4 +1,5 @@
 import path = require("node:path");
+import { loadOwnModule } from "../code-cache";
 import { ByteSource, FileSource } from "./byte-source";
 
 /** Whether a bundle location is an http:// or https:// URL rather than a file name. */
@@ -13,7 +14,6 @@ export function isRemoteLocation(location: string): boolean {
  */
 export function openByteSource(location: string, env: NodeJS.ProcessEnv = process.env): ByteSource {
   if (!isRemoteLocation(location)) return FileSource.open(location);
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const remote = require(path.join(__dirname, "..", "io", "remote-source.js")) as typeof import("./remote-source");
+  const remote = loadOwnModule<typeof import("./remote-source")>(path.join(__dirname, "..", "io", "remote-source.js"));
   return remote.RemoteSource.open(location, env);
 }

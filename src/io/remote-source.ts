@@ -1,5 +1,6 @@
 import path = require("node:path");
 import type { MessagePort, Worker } from "node:worker_threads";
+import { startOwnWorker } from "../code-cache";
 import { ModbundleError } from "../errors";
 import { ByteRange, ByteSource, checkRange } from "./byte-source";
 import type { Span } from "./http-ranges";
@@ -89,7 +90,7 @@ export class RemoteSource implements ByteSource {
     const setup: WorkerSetup = { url, signal, port: port2, timeoutMs, attempts };
     // Built next to this module (build/src/io/) or next to the command bundles (dist/io/).
     const file = path.join(__dirname, "..", "io", "http-worker.js");
-    const worker = new threads.Worker(file, { workerData: setup, transferList: [port2] });
+    const worker = startOwnWorker(file, { workerData: setup, transferList: [port2] });
     worker.unref();
     port1.unref();
     const source = new RemoteSource(url, worker, port1, signal, timeoutMs, attempts, threads.receiveMessageOnPort);

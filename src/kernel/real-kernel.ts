@@ -1,5 +1,6 @@
 import fs = require("node:fs");
 import path = require("node:path");
+import { startOwnWorker } from "../code-cache";
 import { strerror } from "../util/errno";
 import { CompressionKind } from "../compress/kind";
 import { InitState, Kernel, KernelError, LoadedModule, LoadFlags, LoadPool, RemoveFlags } from "./kernel";
@@ -222,8 +223,7 @@ function loadSyscalls(): ModuleSyscalls {
  * broken, so that nothing waits for it.
  */
 function startWorkerThread(): FinitThread {
-  const { Worker } = process.getBuiltinModule("node:worker_threads");
-  const worker = new Worker(path.join(__dirname, "load-worker.js"));
+  const worker = startOwnWorker(path.join(__dirname, "load-worker.js"));
   worker.unref();
   let listener: (message: ThreadMessage) => void = () => undefined;
   let ended = false;

@@ -73,6 +73,15 @@ check "again: exit 1 (got $RC)" eq "$RC" 1
 check "again: kmod's message (got $ERR)" eq "$ERR" "rmmod: ERROR: Module vfat is not currently loaded"
 finish
 
+begin sea-parallel
+check "xfs and isofs not loaded before" none_loaded xfs isofs
+run $BIN/modprobe -j 2 -a xfs isofs
+check "modprobe -j 2 -a xfs isofs (two loading threads): exit 0 (got $RC: $ERR)" eq "$RC" 0
+check "no output (got $OUT$ERR)" eq "$OUT$ERR" ""
+check "xfs and isofs loaded" all_loaded xfs isofs
+check "no private copy of the native addons left" eq "$(ls -d /tmp/modbundle-addon-* 2>/dev/null)" ""
+finish
+
 begin node-opt-disk
 run $BIN/modprobe --bundle /vm/virtio.bundle -a virtio_pci virtio_blk
 check "virtio_pci virtio_blk: exit 0 (got $RC: $ERR)" eq "$RC" 0
