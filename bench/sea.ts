@@ -7,15 +7,16 @@ import { CLI, REPO_ROOT, fixtureModuleDir, median, runs, timeCommand } from "./c
  * Start-up of the single executable (npm run sea) against `node -e 0` and against the same
  * command run as `node dist/modbundle.js`: `modprobe --show-depends btrfs` and `modprobe -R
  * <PCI modalias>` on a bundle of the Debian amd64 tree, alternating; medians and ratios. Also
- * prints the executable's size.
+ * prints the executable's size. BENCH_BUNDLE names an existing bundle of the tree to use.
  */
 async function main(): Promise<void> {
   const builder = (await import(path.join(REPO_ROOT, "scripts", "build-sea.mjs"))) as { buildSea(options: { quiet?: boolean; toDist?: boolean }): Promise<string> };
   const sea = await builder.buildSea({ quiet: true, toDist: false });
   const { moduleDir, version } = fixtureModuleDir();
   const work = fs.mkdtempSync("/tmp/modbundle-bench-sea-");
-  const bundle = path.join(work, "modules.bundle");
-  spawnSync(process.execPath, [CLI, "pack", moduleDir, "-o", bundle]);
+  // BENCH_BUNDLE: an existing bundle of the same tree, to skip packing it again.
+  const bundle = process.env.BENCH_BUNDLE ?? path.join(work, "modules.bundle");
+  if (!process.env.BENCH_BUNDLE) spawnSync(process.execPath, [CLI, "pack", moduleDir, "-o", bundle]);
   const config = path.join(work, "modprobe.d");
   fs.mkdirSync(config);
   const args = `modprobe --bundle ${bundle} -C ${config} -S ${version}`;
