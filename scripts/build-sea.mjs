@@ -19,8 +19,8 @@ const ADDONS = {
   "ffi_bindings.node": { file: "node_modules/ffi-napi/build/Release/ffi_bindings.node", from: "/ffi-napi/" },
   "ref_binding.node": { file: "node_modules/@2060.io/ref-napi/build/Release/binding.node", from: "/ref-napi/" },
 };
-// Worker threads' scripts, as assets named like their files under dist/ (src/sea/own-modules.ts).
-const WORKER_SCRIPTS = { "kernel/load-worker.js": "src/kernel/load-worker.ts", "io/http-worker.js": "src/io/http-worker.ts" };
+// Worker threads' scripts, as assets named like their files in dist/ (src/sea/own-modules.ts).
+const WORKER_SCRIPTS = { "load-worker.js": "src/kernel/load-worker.ts", "http-worker.js": "src/io/http-worker.ts" };
 const NAME = `modbundle-linux-${process.arch}`;
 
 const seaParts = {
@@ -76,7 +76,7 @@ export async function buildSea({ quiet = false, toDist = true } = {}) {
     // Worker threads start from these texts (src/sea/own-modules.ts).
     const workers = {};
     for (const [asset, entry] of Object.entries(WORKER_SCRIPTS)) {
-      workers[asset] = join(work, asset.replace("/", "-"));
+      workers[asset] = join(work, asset);
       await bundle(join(root, entry), workers[asset]);
     }
     const config = {

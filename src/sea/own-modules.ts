@@ -27,9 +27,12 @@ export function loadOwnModule<T>(file: string): T {
   return PARTS[part]() as T;
 }
 
-/** A worker script is the asset named as its file is under dist/ ("kernel/load-worker.js"). */
+/**
+ * A worker script is the asset named as its file ("load-worker.js"): callers name the file
+ * relative to their own, which in the executable is the executable's folder.
+ */
 export function startOwnWorker(file: string, options?: WorkerOptions): Worker {
-  const asset = file.split("/").slice(-2).join("/");
+  const asset = file.slice(file.lastIndexOf("/") + 1);
   let script: string;
   try {
     script = process.getBuiltinModule("node:sea").getAsset(asset, "utf8");

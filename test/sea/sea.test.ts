@@ -51,7 +51,7 @@ describe("the single executable", { skip: fs.existsSync(CLI) ? false : "dist/ is
       probe,
       [
         'const { Worker } = require("node:worker_threads");',
-        'const script = require("node:sea").getAsset("kernel/load-worker.js", "utf8");',
+        'const script = require("node:sea").getAsset("load-worker.js", "utf8");',
         "const worker = new Worker(script, { eval: true });",
         'worker.on("message", (m) => { require("node:fs").writeSync(1, "thread: " + JSON.stringify(m) + "\\n"); process.kill(process.pid, "SIGKILL"); });',
         'worker.on("error", (e) => { require("node:fs").writeSync(1, "thread error: " + e.message + "\\n"); process.kill(process.pid, "SIGKILL"); });',
