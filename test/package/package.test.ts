@@ -49,7 +49,7 @@ describe("the npm package", { skip: fs.existsSync(path.join(REPO_ROOT, "dist", "
 
   it("holds the program, its code caches, the API with its types and the man pages", () => {
     const files = mustRun("tar", ["-tzf", tarball]).split("\n").filter(Boolean);
-    for (const file of ["dist/modbundle.js", "dist/commands/modprobe.js", "dist/commands/modprobe.cache", "dist/kernel/factory.cache", "dist/api/index.js", "dist/types/api/index.d.ts", "man/modbundle.8", "man/modbundle.5", "package.json"]) {
+    for (const file of ["dist/modbundle.js", "dist/commands/modprobe.js", `dist/commands/modprobe.${process.arch}.cache`, `dist/kernel/factory.${process.arch}.cache`, "dist/api/index.js", "dist/types/api/index.d.ts", "man/modbundle.8", "man/modbundle.5", "package.json"]) {
       assert.ok(files.includes(`package/${file}`), `${file} is missing from ${files.join(" ")}`);
     }
     assert.deepEqual(files.filter((f) => /\/(src|test|build|node_modules)\//.test(f)), []);
