@@ -21,7 +21,7 @@ import { ReusableReader } from "./pack";
 const DEPMOD_SECTIONS = [".symtab", ".strtab", ".modinfo", "__versions", "__ksymtab_strings"];
 
 export async function computeDepmodFiles(moduleDir: string, kernelVersion: string): Promise<IndexFile[]> {
-  const tree = scanModuleTree(moduleDir);
+  const tree = scanModuleTree(moduleDir, { followListLinks: true });
   const lists = new Map<string, Buffer>();
   for (const entry of tree.supportFiles) {
     try {

@@ -45,7 +45,7 @@ function entryOf(root: string, relpath: string, stat: fs.Stats): TreeEntry {
   };
 }
 
-export function scanModuleTree(root: string): ModuleTree {
+export function scanModuleTree(root: string, options: { readonly followListLinks?: boolean } = {}): ModuleTree {
   let rootStat: fs.Stats;
   try {
     rootStat = fs.statSync(root);
@@ -86,13 +86,14 @@ export function scanModuleTree(root: string): ModuleTree {
   for (const name of SUPPORT_FILES) {
     let stat: fs.Stats;
     try {
-      stat = fs.lstatSync(path.join(root, name));
+      stat = options.followListLinks ? fs.statSync(path.join(root, name)) : fs.lstatSync(path.join(root, name));
     } catch {
       continue; // absent lists are allowed: a tree may lack modules.builtin.modinfo, for instance
     }
     // depmod only parses these lists, but pack copies them into a world-readable bundle: a link
     // planted in a staging tree (to /etc/shadow, say) must not be followed (pack also opens them
-    // with O_NOFOLLOW, so swapping one in later fails too).
+    // with O_NOFOLLOW, so swapping one in later fails too). `modbundle depmod` only parses them,
+    // as depmod does, and follows links (a mirror of symbolic links is a common tree).
     if (!stat.isFile()) {
       throw new ModbundleError("ETREE", `${path.join(root, name)}: not a regular file (${stat.isSymbolicLink() ? "a symbolic link" : "a special file"}); refusing to pack it`);
     }

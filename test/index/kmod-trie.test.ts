@@ -11,7 +11,7 @@ import { kmodAliasOrder } from "../../src/resolve/alias-order";
 import { fnmatch } from "../../src/util/fnmatch";
 import { buildModule } from "../helpers/elf-builder";
 import { tempDir } from "../helpers/paths";
-import { runCli } from "../helpers/run";
+import { run, runCli } from "../helpers/run";
 import { DEPMOD_BIN_FILES, depmodOf, writeTree } from "../helpers/tree";
 
 /**
@@ -119,6 +119,16 @@ describe("builtin lists as depmod reads them", () => {
     for (const name of DEPMOD_BIN_FILES) assert.ok(ours.get(name) === expected.files[name], `${name} differs from depmod's`);
     const aliases = KmodTrieReader.open(new BufferSource(Buffer.from(ours.get("modules.builtin.alias.bin") as string, "latin1")));
     assert.deepEqual(aliases.searchWild("fs-ext4".replace(/-/g, "_")).map((v) => v.value), ["ext4", "other"]);
+    // The command, on a mirror of symbolic links (lists included), as depmod reads one.
+    const base = tempDir("depmod-cli");
+    fs.mkdirSync(path.join(base, "lib", "modules"), { recursive: true });
+    assert.equal(run("cp", ["-rs", dir, path.join(base, "lib", "modules", "6.1.0-test")]).status, 0);
+    const result = runCli(["depmod", "-b", base, "6.1.0-test"]);
+    assert.deepEqual([result.status, result.stderr], [0, ""]);
+    for (const name of DEPMOD_BIN_FILES) {
+      assert.ok(fs.readFileSync(path.join(base, "lib", "modules", "6.1.0-test", name), "latin1") === expected.files[name], `modbundle depmod: ${name}`);
+    }
+    fs.rmSync(base, { recursive: true, force: true });
     fs.rmSync(path.dirname(dir), { recursive: true, force: true });
   });
 });
