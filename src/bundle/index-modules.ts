@@ -7,14 +7,15 @@ import { StringPool, byteCompare, words } from "./index-strings";
 /**
  * The stored files and the modules, in five sections (strings in CORE_STRINGS):
  *
- *   MEMBERS          per stored file: path, data offset (lo, hi), size, compression, CRC-32 (28 bytes)
+ *   MEMBERS          per stored file: path, data offset (lo, hi), size, compression, CRC-32,
+ *                    decompressed size (32 bytes)
  *   MODULES          per module in depmod order: name, member, deps (start, count in U32S),
  *                    softdeps and weakdeps (start, count in STRING_LISTS)                (36 bytes)
  *   MODULES_BY_NAME  module numbers sorted by name bytes (binary search)
  *   U32S             dependency lists
  *   STRING_LISTS     string refs of softdep/weakdep values
  */
-export const MEMBER_WORDS = 7;
+export const MEMBER_WORDS = 8;
 export const MODULE_WORDS = 9;
 
 export interface MemberRecord {
@@ -24,10 +25,16 @@ export interface MemberRecord {
   readonly compression: CompressionKind;
   /** CRC-32 (zlib's) of the stored bytes. */
   readonly crc32: number;
+  /**
+   * The size once decompressed, which bounds the loader's decoder; the stored size when absent
+   * (an uncompressed member).
+   */
+  readonly plainSize?: number;
 }
 
 export interface MemberInfo extends MemberRecord {
   readonly index: number;
+  readonly plainSize: number;
 }
 
 export function encodeMembers(members: readonly MemberRecord[], pool: StringPool): Buffer {
@@ -42,6 +49,7 @@ export function encodeMembers(members: readonly MemberRecord[], pool: StringPool
     memberBuf.writeUInt32LE(m.size, at + 16);
     memberBuf.writeUInt32LE(compressionCode(m.compression), at + 20);
     memberBuf.writeUInt32LE(m.crc32, at + 24);
+    memberBuf.writeUInt32LE(m.plainSize ?? m.size, at + 28);
   });
   return memberBuf;
 }
@@ -143,13 +151,17 @@ export class ModuleTables {
     const code = m.readUInt32LE(at + 20);
     const compression = compressionFromCode(code);
     if (compression === undefined) throw this.s.corrupt(`member ${i} has unknown compression ${code}`);
+    const size = m.readUInt32LE(at + 16);
+    const plainSize = m.readUInt32LE(at + 28);
+    if (compression === "none" && plainSize !== size) throw this.s.corrupt(`member ${i} is stored uncompressed in ${size} bytes but records ${plainSize} decompressed`);
     return {
       index: i,
       path: this.s.string(this.coreStrings, m.readUInt32LE(at), m.readUInt32LE(at + 4)),
       offset: this.s.below(m.readUInt32LE(at + 12), 0x200000, `member ${i} offset high word`) * 0x100000000 + m.readUInt32LE(at + 8),
-      size: m.readUInt32LE(at + 16),
+      size,
       compression,
       crc32: m.readUInt32LE(at + 24),
+      plainSize,
     };
   }
 

@@ -68,8 +68,11 @@ export class BundleWriter {
     this.directories.add(name);
   }
 
-  /** Adds a file; its parent directories become members first, once each. */
-  addFile(relpath: string, data: Buffer, mode: number, mtime: number): MemberRecord {
+  /**
+   * Adds a file; its parent directories become members first, once each. `plainSize` is the
+   * size of a compressed module once decompressed (the index records it).
+   */
+  addFile(relpath: string, data: Buffer, mode: number, mtime: number, plainSize = data.length): MemberRecord {
     if (this.files.has(relpath)) throw new ModbundleError("EBUNDLE", `${relpath}: stored twice`);
     this.files.add(relpath);
     const parts = relpath.split("/");
@@ -88,6 +91,7 @@ export class BundleWriter {
       size: data.length,
       compression: detectCompression(data.subarray(0, 6)) as CompressionKind,
       crc32: crc32(data),
+      plainSize,
     };
     const start = this.offset;
     this.write(data);

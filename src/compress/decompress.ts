@@ -1,5 +1,6 @@
 import { ModbundleError } from "../errors";
 import { CompressionKind } from "./kind";
+import { ZSTD_WINDOW_MAX, walkZstdFrames } from "./zstd-frames";
 
 /**
  * User-space decompression, for modinfo, pack and kernels that cannot decompress a format
@@ -7,31 +8,97 @@ import { CompressionKind } from "./kind";
  * would need a prebuilt binary); xz uses xz-decompress (xz-embedded compiled to WebAssembly);
  * gzip uses node:zlib. Each decoder is loaded only when first needed, so that commands which
  * never decompress do not pay for it at start-up.
+ *
+ * Every decode is bounded, and the decoder stops at the bound (it never decodes first and checks
+ * after): a member of a bundle must decompress to exactly the size its index records, anything
+ * else (a plain tree's module, pack's input) to at most MAX_MODULE_SIZE. Memory is bounded by
+ * that, never by what the compressed data claims about itself.
  */
 /* eslint-disable @typescript-eslint/no-require-imports -- loading a decoder on demand is the point */
-export async function decompress(kind: CompressionKind, data: Buffer, name: string): Promise<Buffer> {
+
+/** The most any module may decompress to: far above any real module (the largest is ~20 MiB). */
+export const MAX_MODULE_SIZE = 512 * 1024 * 1024;
+
+export interface DecompressLimit {
+  /** The exact decompressed size (from a bundle's index); without it, at most MAX_MODULE_SIZE. */
+  readonly expectedSize?: number;
+}
+
+class TooLarge extends Error {}
+
+export async function decompress(kind: CompressionKind, data: Buffer, name: string, limit: DecompressLimit = {}): Promise<Buffer> {
+  const expected = limit.expectedSize;
+  const bound = expected ?? MAX_MODULE_SIZE;
+  const tooLarge = (): ModbundleError =>
+    expected === undefined
+      ? new ModbundleError("ECOMPRESS", `${name}: decompresses to more than ${MAX_MODULE_SIZE} bytes (the limit for a module)`)
+      : new ModbundleError("ECOMPRESS", `${name}: decompresses to more than the ${expected} bytes the index records`);
+  let out: Buffer;
   try {
-    switch (kind) {
-      case "none":
-        return data;
-      case "gzip":
-        return process.getBuiltinModule("node:zlib").gunzipSync(data);
-      case "zstd": {
-        const fzstd = require("fzstd") as typeof import("fzstd");
-        const out = fzstd.decompress(data);
-        return Buffer.from(out.buffer, out.byteOffset, out.byteLength);
-      }
-      case "xz":
-        return await decompressXz(data);
-    }
+    out = await decode(kind, data, bound);
   } catch (error) {
+    if (error instanceof TooLarge || (error as NodeJS.ErrnoException).code === "ERR_BUFFER_TOO_LARGE") throw tooLarge();
     if (error instanceof ModbundleError) throw error;
     const reason = error instanceof Error ? error.message : String(error);
     throw new ModbundleError("ECOMPRESS", `${name}: cannot decompress ${kind} data: ${reason}`);
   }
+  if (out.length > bound) throw tooLarge();
+  if (expected !== undefined && out.length !== expected) {
+    throw new ModbundleError("ECOMPRESS", `${name}: decompresses to ${out.length} bytes, the index records ${expected}`);
+  }
+  return out;
 }
 
-async function decompressXz(data: Buffer): Promise<Buffer> {
+async function decode(kind: CompressionKind, data: Buffer, bound: number): Promise<Buffer> {
+  switch (kind) {
+    case "none":
+      return data;
+    case "gzip":
+      // zlib stops with ERR_BUFFER_TOO_LARGE as soon as its output would pass the bound.
+      return process.getBuiltinModule("node:zlib").gunzipSync(data, { maxOutputLength: Math.max(1, bound) });
+    case "zstd":
+      return decompressZstd(data, bound);
+    case "xz":
+      return decompressXz(data, bound);
+  }
+}
+
+/**
+ * The frames are walked first (headers and block sizes, nothing decoded): a declared content size
+ * past the bound, or a window larger than zstd's own default limit, is refused before anything is
+ * allocated. Frames that all declare their size and decode into one buffer (what zstd writes for a
+ * file, and what the kernel's build writes) go through fzstd's one-shot decoder, whose buffers
+ * are those declared sizes; anything else is streamed and stopped at the bound.
+ */
+function decompressZstd(data: Buffer, bound: number): Buffer {
+  const fzstd = require("fzstd") as typeof import("fzstd");
+  const frames = walkZstdFrames(data);
+  const declared = frames.reduce((sum, frame) => sum + (frame.contentSize ?? 0), 0);
+  if (declared > bound) throw new TooLarge();
+  for (const frame of frames) {
+    if (frame.windowSize > ZSTD_WINDOW_MAX) {
+      throw new Error(`frame at offset ${frame.offset} needs a ${frame.windowSize}-byte window (the limit is ${ZSTD_WINDOW_MAX})`);
+    }
+  }
+  const decoded = frames.every((f) => f.singleSegment && f.contentSize !== undefined)
+    ? fzstd.decompress(data)
+    : streamZstd(fzstd, data, bound);
+  return Buffer.from(decoded.buffer, decoded.byteOffset, decoded.byteLength);
+}
+
+function streamZstd(fzstd: typeof import("fzstd"), data: Buffer, bound: number): Uint8Array {
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  const stream = new fzstd.Decompress((chunk) => {
+    total += chunk.length;
+    if (total > bound) throw new TooLarge();
+    chunks.push(chunk.slice());
+  });
+  stream.push(data, true);
+  return Buffer.concat(chunks, total);
+}
+
+async function decompressXz(data: Buffer, bound: number): Promise<Buffer> {
   const { XzReadableStream } = require("xz-decompress") as typeof import("xz-decompress");
   const input = new ReadableStream<Uint8Array>({
     start(controller) {
@@ -41,11 +108,18 @@ async function decompressXz(data: Buffer): Promise<Buffer> {
   });
   const reader = new XzReadableStream(input).getReader();
   const chunks: Buffer[] = [];
+  let total = 0;
   for (;;) {
     const { done, value } = await reader.read();
     if (done) break;
+    total += value.byteLength;
+    if (total > bound) {
+      // Stops the decoder and frees its context: nothing more is decoded.
+      await reader.cancel();
+      throw new TooLarge();
+    }
     chunks.push(Buffer.from(value.buffer, value.byteOffset, value.byteLength));
   }
-  return Buffer.concat(chunks);
+  return Buffer.concat(chunks, total);
 }
 /* eslint-enable @typescript-eslint/no-require-imports */

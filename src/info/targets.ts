@@ -66,10 +66,12 @@ function errnoOf(error: unknown): InfoError {
   throw error;
 }
 
-async function infoOfBytes(read: () => Buffer, name: string): Promise<InfoField[]> {
+/** `read` gives the stored bytes and, for a bundle's member, the decompressed size its index records. */
+async function infoOfBytes(read: () => { data: Buffer; plainSize?: number }, name: string): Promise<InfoField[]> {
   let data: Buffer;
+  let plainSize: number | undefined;
   try {
-    data = read();
+    ({ data, plainSize } = read());
   } catch (error) {
     throw errnoOf(error);
   }
@@ -80,7 +82,7 @@ async function infoOfBytes(read: () => Buffer, name: string): Promise<InfoField[
     try {
       // Loaded only for a compressed module: most runs never pay for a decoder.
       const { decompress } = await import("../compress/decompress.js");
-      data = await decompress(kind, data, name);
+      data = await decompress(kind, data, name, { expectedSize: plainSize });
     } catch (error) {
       throw errnoOf(error);
     }
@@ -110,7 +112,7 @@ export class ModinfoSession {
     } catch {
       return undefined;
     }
-    return { name: moduleNameFromPath(path), filename: absolute, info: () => infoOfBytes(() => readRegularFile(absolute), absolute) };
+    return { name: moduleNameFromPath(path), filename: absolute, info: () => infoOfBytes(() => ({ data: readRegularFile(absolute) }), absolute) };
   }
 
   /** kmod_module_new_from_lookup; undefined for an invalid alias. */
@@ -134,7 +136,7 @@ export class ModinfoSession {
       // kmod_module_is_builtin decides where the information comes from, whatever the path.
       if (ctx.isBuiltin(handle)) return toFields(this.builtinStrings(db, handle.name));
       if (filename === undefined) throw new InfoError("ENOENT");
-      return infoOfBytes(() => (db.isBundle ? db.readModule(module).data : readRegularFile(filename)), filename);
+      return infoOfBytes(() => (db.isBundle ? db.readModule(module) : { data: readRegularFile(filename) }), filename);
     };
     return { name: handle.name, filename, info };
   }

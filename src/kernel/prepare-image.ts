@@ -25,7 +25,7 @@ const SHF_ALLOC = 2;
 export async function prepareImage(file: ModuleFile, kernelDecompresses: CompressionKind | undefined, label = "module"): Promise<KernelImage> {
   if (file.compression === "none") return { image: file.data, compressed: false };
   if (file.compression === kernelDecompresses) return { image: file.data, compressed: true };
-  return { image: await decompress(file.compression, file.data, label), compressed: false };
+  return { image: await decompress(file.compression, file.data, label, { expectedSize: file.plainSize }), compressed: false };
 }
 
 /**

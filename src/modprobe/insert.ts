@@ -64,7 +64,7 @@ export async function runStep(session: ModprobeSession, module: ModuleHandle, op
     await insertModule(loader ?? session.kernel, file, options, {
       ignoreModversions: opts.force || opts.forceModversion,
       ignoreVermagic: opts.force || opts.forceVermagic,
-    });
+    }, ctx.db.modulePath(number));
     return OK;
   } catch (error) {
     const result = failure(error);

@@ -27,7 +27,7 @@ async function moduleBytes(session: ModprobeSession, argument: string): Promise<
   if (!found) return undefined;
   const number = session.ctx.moduleNumber(found);
   const file = session.ctx.db.readModule(number);
-  return { data: await decompress(file.compression, file.data, session.ctx.db.modulePath(number)), name: argument };
+  return { data: await decompress(file.compression, file.data, session.ctx.db.modulePath(number), { expectedSize: file.plainSize }), name: argument };
 }
 
 export async function showModuleSymbols(session: ModprobeSession, argument: string, what: "versions" | "exports"): Promise<boolean> {

@@ -164,7 +164,7 @@ export async function pack(options: PackOptions): Promise<PackResult> {
         throw new ModbundleError("ETREE", `${entry.absolute}: would be stored as ${relpath}, as ${earlier} already is (--compress ${options.compression}); remove one of them`);
       }
       storedFrom.set(relpath, entry.absolute);
-      writer.addFile(relpath, stored, entry.mode, entry.mtime);
+      writer.addFile(relpath, stored, entry.mode, entry.mtime, plain.length);
       bytesStored += stored.length;
       modules.push(depmodModule(relpath, object, intern));
       options.onProgress?.(done + 1, entries.length, relpath);

@@ -17,6 +17,8 @@ export interface ModuleFile {
   /** The bytes as stored (possibly compressed). */
   readonly data: Buffer;
   readonly compression: MemberInfo["compression"];
+  /** The decompressed size the bundle's index records (absent for a file of a module directory). */
+  readonly plainSize?: number;
 }
 
 export class ModuleDatabase {
@@ -91,7 +93,7 @@ export class ModuleDatabase {
   readModule(module: number): ModuleFile {
     if (this.bundle) {
       const member = this.bundle.index.moduleMember(module);
-      return { data: this.bundle.readMember(member), compression: member.compression };
+      return { data: this.bundle.readMember(member), compression: member.compression, plainSize: member.plainSize };
     }
     const file = this.modulePath(module);
     try {

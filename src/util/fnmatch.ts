@@ -19,51 +19,170 @@ const CLASSES: Record<string, (c: number) => boolean> = {
   xdigit: (c) => (c >= 48 && c <= 57) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102),
 };
 
+/** glibc's CHAR_CLASS_MAX_LENGTH: a longer class name makes the pattern ill-formed. */
+const CHAR_CLASS_MAX_LENGTH = 256;
+
 /**
- * Matches the bracket expression starting at pattern[p] ('[') against code `c`. Returns the index
- * after the closing ']' and whether it matched, or undefined when the bracket is unterminated.
+ * What a bracket expression does with one character: matches it (the pattern goes on at `next`,
+ * after the closing ']'), does not match it (or is ill-formed: glibc returns FNM_NOMATCH, which
+ * at this position is the same), or is unterminated before anything matched, when glibc takes the
+ * '[' as an ordinary character.
  */
-function matchBracket(pattern: string, p: number, c: number): { next: number; matched: boolean } | undefined {
+type BracketResult = { readonly kind: "match"; readonly next: number } | { readonly kind: "mismatch" } | { readonly kind: "literal" };
+
+const MISMATCH: BracketResult = { kind: "mismatch" };
+const LITERAL: BracketResult = { kind: "literal" };
+
+/** A character class name: only lowercase letters below 'z' (glibc's own test). */
+function isClassNameChar(ch: string | undefined): boolean {
+  return ch !== undefined && ch >= "a" && ch < "z";
+}
+
+/**
+ * glibc's bracket matching (posix/fnmatch_loop.c, flags 0, the C locale) for the bracket at
+ * pattern[p] and the character code `c`, with its quirks kept: an unknown [:class:] is
+ * ill-formed only when the scan reaches it (elements after a match are skipped by syntax alone),
+ * [=c=] and [.c.] name single characters, a range's end may be a [.c.], and an unterminated
+ * bracket is an ordinary '['.
+ */
+function matchBracket(pattern: string, p: number, c: number): BracketResult {
   let i = p + 1;
-  let negate = false;
-  if (pattern[i] === "!" || pattern[i] === "^") {
-    negate = true;
-    i++;
-  }
-  let matched = false;
-  let first = true;
-  while (i < pattern.length) {
-    let ch = pattern[i];
-    if (ch === "]" && !first) return { next: i + 1, matched: matched !== negate };
-    first = false;
-    if (ch === "[" && pattern[i + 1] === ":") {
-      const end = pattern.indexOf(":]", i + 2);
-      if (end >= 0) {
-        const test = CLASSES[pattern.slice(i + 2, end)];
-        if (test) {
-          if (test(c)) matched = true;
-          i = end + 2;
-          continue;
+  const negate = pattern[i] === "!" || pattern[i] === "^";
+  if (negate) i++;
+  let ch = pattern[i++];
+  for (;;) {
+    let cold: number;
+    let normal = false;
+    if (ch === "\\") {
+      if (i >= pattern.length) return MISMATCH;
+      ch = pattern[i++];
+      normal = true;
+    } else if (ch === "[" && pattern[i] === ":") {
+      const start = i;
+      let name = "";
+      for (;;) {
+        if (name.length === CHAR_CLASS_MAX_LENGTH) return MISMATCH;
+        const next = pattern[++i];
+        if (next === ":" && pattern[i + 1] === "]") {
+          i += 2;
+          break;
+        }
+        if (!isClassNameChar(next)) {
+          i = start;
+          name = "";
+          break;
+        }
+        name += next;
+      }
+      if (i === start) {
+        normal = true; // not a class name: '[' is an ordinary element
+      } else {
+        const test = CLASSES[name];
+        if (!test) return MISMATCH;
+        if (test(c)) return skipRest(pattern, i, negate);
+        ch = pattern[i++];
+        if (ch === "]") break;
+        continue;
+      }
+    } else if (ch === "[" && pattern[i] === "=") {
+      const start = i;
+      const equivalent = pattern[i + 1];
+      if (equivalent !== undefined && pattern[i + 2] === "=" && pattern[i + 3] === "]") {
+        i += 4;
+        if (equivalent.charCodeAt(0) === c) return skipRest(pattern, i, negate);
+        ch = pattern[i++];
+        if (ch === "]") break;
+        continue;
+      }
+      i = start;
+      normal = true;
+    } else if (ch === undefined) {
+      return LITERAL;
+    }
+    let isRange: boolean;
+    if (!normal && ch === "[" && pattern[i] === ".") {
+      const start = i;
+      for (;;) {
+        const next = pattern[++i];
+        if (next === undefined) return MISMATCH;
+        if (next === "." && pattern[i + 1] === "]") {
+          i += 2;
+          break;
         }
       }
+      // The C locale has no collating element names: only a single character is one.
+      if (i - start !== 4) return MISMATCH;
+      isRange = pattern[i] === "-" && i + 1 < pattern.length;
+      cold = pattern.charCodeAt(start + 1);
+      if (!isRange && cold === c) return skipRest(pattern, i, negate);
+    } else {
+      isRange = pattern[i] === "-" && i + 1 < pattern.length && pattern[i + 1] !== "]";
+      cold = ch.charCodeAt(0);
+      if (!isRange && cold === c) return skipRest(pattern, i, negate);
     }
-    if (ch === "\\" && i + 1 < pattern.length) {
+    ch = pattern[i++];
+    if (ch === "-" && pattern[i] !== "]") {
+      let end = pattern[i++];
+      if (end === "[" && pattern[i] === ".") {
+        const start = i;
+        for (;;) {
+          const next = pattern[++i];
+          if (next === undefined) return MISMATCH;
+          if (next === "." && pattern[i + 1] === "]") {
+            i += 2;
+            break;
+          }
+        }
+        if (i - start !== 4) return MISMATCH;
+        end = pattern[start + 1];
+      } else {
+        if (end === "\\") end = pattern[i++];
+        if (end === undefined) return MISMATCH;
+      }
+      if (cold <= c && c <= end.charCodeAt(0)) return skipRest(pattern, i, negate);
+      ch = pattern[i++];
+    }
+    if (ch === "]") break;
+  }
+  return negate ? { kind: "match", next: i } : MISMATCH;
+}
+
+/** After a match: the rest of the bracket is skipped by its syntax alone, up to its ']'. */
+function skipRest(pattern: string, i: number, negate: boolean): BracketResult {
+  for (;;) {
+    const ch = pattern[i++];
+    if (ch === "]") break;
+    // Unterminated after all: glibc 2.36 takes the '[' as an ordinary character here too.
+    if (ch === undefined) return LITERAL;
+    if (ch === "\\") {
+      if (i >= pattern.length) return MISMATCH;
       i++;
-      ch = pattern[i];
-    }
-    const low = ch.charCodeAt(0);
-    i++;
-    if (pattern[i] === "-" && i + 1 < pattern.length && pattern[i + 1] !== "]") {
-      let high = pattern[i + 1];
+    } else if (ch === "[" && pattern[i] === ":") {
+      const start = i;
+      let length = 0;
+      for (;;) {
+        const next = pattern[++i];
+        if (++length === CHAR_CLASS_MAX_LENGTH) return MISMATCH;
+        if (next === ":" && pattern[i + 1] === "]") break;
+        if (!isClassNameChar(next)) {
+          i = start - 2;
+          break;
+        }
+      }
       i += 2;
-      if (high === "\\" && i < pattern.length) high = pattern[i++];
-      const highCode = high.charCodeAt(0);
-      if (low <= c && c <= highCode) matched = true;
-    } else if (low === c) {
-      matched = true;
+    } else if (ch === "[" && pattern[i] === "=") {
+      if (pattern[i + 1] === undefined || pattern[i + 2] !== "=" || pattern[i + 3] !== "]") return MISMATCH;
+      i += 4;
+    } else if (ch === "[" && pattern[i] === ".") {
+      for (;;) {
+        const next = pattern[++i];
+        if (next === undefined) return MISMATCH;
+        if (next === "." && pattern[i + 1] === "]") break;
+      }
+      i += 2;
     }
   }
-  return undefined;
+  return negate ? MISMATCH : { kind: "match", next: i };
 }
 
 /**
@@ -127,11 +246,11 @@ export function fnmatch(pattern: string, text: string): boolean {
       ok = true;
     } else if (pc === "[") {
       const bracket = matchBracket(pattern, p, text.charCodeAt(t));
-      if (bracket) {
-        ok = bracket.matched;
+      if (bracket.kind === "match") {
+        ok = true;
         advance = bracket.next - p;
       } else {
-        ok = text[t] === "[";
+        ok = bracket.kind === "literal" && text[t] === "[";
       }
     } else if (pc === "\\") {
       // glibc: a trailing backslash loses outright.

@@ -27,6 +27,18 @@ import { captureStdio } from "./stdio-capture";
 interface CommandsInput {
   readonly sample: number;
   readonly mutations: readonly Mutation[];
+  /** Regression files only: byte strings replaced (first occurrence), robust to format changes. */
+  readonly replace?: ReadonlyArray<{ readonly find: string; readonly with: string }>;
+}
+
+function replaceFirst(data: Buffer, find: string, by: string): Buffer {
+  const at = data.indexOf(Buffer.from(find, "latin1"));
+  if (at < 0) throw new Error(`regression: ${JSON.stringify(find)} is not in the bundle`);
+  const replacement = Buffer.from(by, "latin1");
+  if (replacement.length !== find.length) throw new Error("regression: a replacement must keep the length");
+  const out = Buffer.from(data);
+  replacement.copy(out, at);
+  return out;
 }
 
 interface Scratch {
@@ -48,7 +60,9 @@ function scratch(): Scratch {
 /** With `strict` (an undamaged bundle), every command must succeed silently. */
 async function run(samples: readonly BundleSample[], work: Scratch, input: CommandsInput, strict = false): Promise<void> {
   const sample = samples[input.sample % samples.length];
-  fs.writeFileSync(work.bundle, applyMutations(sample.data, input.mutations, sample.hot));
+  let data = applyMutations(sample.data, input.mutations, sample.hot);
+  for (const { find, with: by } of input.replace ?? []) data = replaceFirst(data, find, by);
+  fs.writeFileSync(work.bundle, data);
   const tools = async (operation: () => unknown): Promise<void> => {
     const { result, stderr } = await captureStdio(() => expectClean(operation));
     assertCommandOutcome("modbundle", 1, stderr);
@@ -88,10 +102,10 @@ async function target(): Promise<FuzzTarget<CommandsInput>> {
     ciRuns: 400,
     describe: (input) => JSON.stringify({ sample: samples[input.sample % samples.length].name, mutations: input.mutations }),
     fromFile: (data) => {
-      const stored = JSON.parse(data.toString("utf8")) as { sample: string; mutations: Mutation[] };
+      const stored = JSON.parse(data.toString("utf8")) as { sample: string; mutations?: Mutation[]; replace?: CommandsInput["replace"] };
       const index = samples.findIndex((s) => s.name === stored.sample);
       if (index < 0) throw new Error(`no bundle sample ${stored.sample}`);
-      return { sample: index, mutations: stored.mutations };
+      return { sample: index, mutations: stored.mutations ?? [], replace: stored.replace };
     },
   };
 }

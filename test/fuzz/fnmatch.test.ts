@@ -17,8 +17,10 @@ interface Pair {
   readonly text: string;
 }
 
-const PATTERN_PIECES = ["a", "b", "c", "0", "9", "-", "_", ".", "/", ":", "*", "*", "?", "[", "]", "!", "^", "\\", "[:alpha:]", "[:digit:]", "[:bogus:]", "[!a]", "[^b]", "[a-c]", "[]a]", "[c-a]", "[\\]]"];
-const TEXT_PIECES = ["a", "b", "c", "0", "9", "-", "_", ".", "/", ":", "[", "]", "!", "^", "\\", "*", "?", "ab", "abc"];
+const PATTERN_PIECES = ["a", "b", "c", "z", "0", "9", "-", "_", ".", "/", ":", "=", "*", "*", "?", "[", "]", "!", "^", "\\",
+  "[:alpha:]", "[:digit:]", "[:xdigit:]", "[:bogus:]", "[:z:]", "[::]", "[!a]", "[^b]", "[a-c]", "[]a]", "[c-a]", "[\\]]",
+  "[=a=]", "[=", "=]", "[.a.]", "[.-.]", "[.ab.]", "[.", ".]", "-[.c.]"];
+const TEXT_PIECES = ["a", "b", "c", "z", "0", "9", "-", "_", ".", "/", ":", "=", "[", "]", "!", "^", "\\", "*", "?", "ab", "abc"];
 
 const pairArbitrary: fc.Arbitrary<Pair> = fc.record({
   pattern: fc.array(fc.constantFrom(...PATTERN_PIECES), { maxLength: 10 }).map((p) => p.join("")),

@@ -23,7 +23,8 @@ import { REPO_ROOT } from "../helpers/paths";
  *
  * MODBUNDLE_FUZZ_PATH (with the seed, and MODBUNDLE_FUZZ_TARGET naming the target) replays one
  * failing case as fast-check reported it. Every failure found becomes a file under
- * test/fuzz/regressions/TARGET/, named by what it reproduces, replayed by `regressionTests`.
+ * test/fuzz/regressions/TARGET/, named by what it reproduces, replayed by `regressionTests`
+ * (NAME.todo.json while its fix is still to land).
  */
 
 /**
@@ -39,6 +40,7 @@ export const FUZZ_TARGETS = [
   "fnmatch",
   "bundle-commands",
   "kmod-index",
+  "decompress",
 ] as const;
 
 export type FuzzTargetName = (typeof FUZZ_TARGETS)[number];
@@ -239,7 +241,10 @@ export function regressionTests<T>(name: FuzzTargetName, source: TargetSource<T>
   const dir = regressionDir(name);
   const files = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => !f.startsWith(".")).sort() : [];
   for (const file of files) {
-    it(`regression ${name}: ${file}`, async () => {
+    // A finding not fixed yet (in code another change owns) is named *.todo.*: it runs, and its
+    // failure is reported without failing the suite, until the fix lands and the name loses ".todo".
+    const todo = /\.todo\.[^.]+$/.test(file) ? "not fixed yet" : undefined;
+    it(`regression ${name}: ${file}`, { todo }, async () => {
       const target = await resolveTarget(source);
       if (target === undefined) return;
       assert.ok(target.fromFile, `target ${name} cannot read regression files`);

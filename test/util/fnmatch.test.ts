@@ -20,6 +20,10 @@ const CASES: Array<[string, string]> = [
   ["usb:v*p*d*dc*dsc*dp*ic08isc06ip50in*", "usb:v0781p5567d0100dc00dsc00dp00ic08isc06ip50in00"],
   ["of:N*T*Cvirtio,mmio", "of:NvirtioT<NULL>Cvirtio,mmio"], ["of:N*T*Cvirtio,mmioC*", "of:NxTyCvirtio,mmioCfoo"],
   ["*a*a*a*b", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaab"], ["*a*a*a*b", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"], ["a**b", "ab"],
+  // Found by the fuzzer (test/fuzz/regressions/fnmatch): an unknown class is ill-formed only when
+  // the scan reaches it; an unterminated bracket is an ordinary '[' even after an element matched.
+  ["[a[:bogus:][c-a]*", "a:/[0b!b"], ["[a[:bogus:]", "a"], ["[a[:bogus:]]", "a"], ["[a[:bogus:]x", "ax"], ["[[:bogus:]x]", "x"],
+  ["[[*", "[[x"], ["[[", "[["], ["[[\\", "[[\\"], ["[[=a", "[[=a"], ["[[.a.]", "[[.a.]"], ["[a-", "[a-"], ["[[:al", "[[:al"], ["[[=a=]]", "a"], ["[[.a.]-c]", "b"], ["[[.ab.]]", "a"], ["[[:z:]]", "z"],
   ["[a-z]*[0-9]", "abc9"], ["*[0-9]", "abc"], ["acpi*:PNP0501:*", "acpi:PNP0501:"], ["dmi*:svnLENOVO:*", "dmi:bvnX:svnLENOVO:pn1"],
 ];
 
