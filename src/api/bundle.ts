@@ -113,8 +113,8 @@ export class ModuleBundle {
 
   /** A module's ELF image: its verified bytes, decompressed when stored compressed. */
   async readModuleImage(name: string): Promise<Buffer> {
-    const { data, compression } = this.readModule(name);
-    return decompress(compression, data, name);
+    const { data, compression, plainSize } = this.readModule(name);
+    return decompress(compression, data, name, { expectedSize: plainSize });
   }
 
   close(): void {

@@ -51,6 +51,8 @@ export interface ModuleBytes {
   /** The stored bytes, checked against the bundle's CRC-32. */
   readonly data: Buffer;
   readonly compression: Compression;
+  /** The decompressed size the bundle's index records (absent for a module directory's file). */
+  readonly plainSize?: number;
 }
 
 export interface ModuleSummary {
