@@ -1,3 +1,5 @@
+import { strerror } from "./util/errno";
+
 /**
  * Every failure that reaches the user is a ModbundleError: a stable code for tests and scripts,
  * and a one-line message in kmod's style. Only the CLI's main() turns it into output and an exit
@@ -58,10 +60,17 @@ export function isErrnoException(error: unknown): error is NodeJS.ErrnoException
   return error instanceof Error && typeof (error as NodeJS.ErrnoException).code === "string";
 }
 
-/** "No such file or directory" for ENOENT and so on, as strerror(3) would say it. */
+/**
+ * "No such file or directory" for ENOENT and so on, as strerror(3) says it (Node's own texts are
+ * libuv's: "i/o error", "illegal operation on a directory"), without Node's ", write" or
+ * ", open '/path'" suffix: the caller names the file the user gave.
+ */
 export function describeSystemError(error: unknown): string {
   if (isErrnoException(error)) {
-    const text = error.message.replace(/^[A-Z0-9_]+: /, "").replace(/, \w+ '.*'$/, "");
+    // Only for a system call's error (Node's words, "EIO: i/o error, write"); one made here keeps its own.
+    const known = strerror(error.code as string);
+    if (error.syscall !== undefined && known !== error.code) return known;
+    const text = error.message.replace(/^[A-Z0-9_]+: /, "").replace(/, \w+( '.*')?$/, "");
     return text.charAt(0).toUpperCase() + text.slice(1);
   }
   return error instanceof Error ? error.message : String(error);

@@ -43,11 +43,17 @@ export class BundleWriter {
       throw new ModbundleError("EIO", `cannot write ${target}: ${describeSystemError(error)}`);
     }
     const writer = new BundleWriter(target, tempPath, fd, mtime);
-    writer.writeDirectory(META_DIR, mtime);
-    const head = encodeMemberHead({ name: HEADER_MEMBER, ino: writer.nextIno++, mode: S_IFREG | 0o644, nlink: 1, mtime, fileSize: HEADER_SIZE });
-    writer.write(head);
-    writer.headerDataOffset = writer.offset;
-    writer.write(Buffer.alloc(HEADER_SIZE + pad4(HEADER_SIZE)));
+    try {
+      writer.writeDirectory(META_DIR, mtime);
+      const head = encodeMemberHead({ name: HEADER_MEMBER, ino: writer.nextIno++, mode: S_IFREG | 0o644, nlink: 1, mtime, fileSize: HEADER_SIZE });
+      writer.write(head);
+      writer.headerDataOffset = writer.offset;
+      writer.write(Buffer.alloc(HEADER_SIZE + pad4(HEADER_SIZE)));
+    } catch (error) {
+      // The caller has no writer to abort yet: the temporary goes here (a disk full at once).
+      writer.abort();
+      throw error;
+    }
     return writer;
   }
 
@@ -57,7 +63,8 @@ export class BundleWriter {
       try {
         done += fs.writeSync(this.fd, data, done, data.length - done, this.offset + done);
       } catch (error) {
-        throw new ModbundleError("EIO", `${this.tempPath}: write at offset ${this.offset + done}: ${describeSystemError(error)}`);
+        // The user's target is named: the temporary beside it is ours (ENOSPC, EIO, EFBIG, EDQUOT).
+        throw new ModbundleError("EIO", `cannot write ${this.target}: ${describeSystemError(error)}`);
       }
     }
     this.offset += data.length;
@@ -132,7 +139,7 @@ export class BundleWriter {
       fs.renameSync(this.tempPath, this.target);
     } catch (error) {
       this.abort();
-      throw new ModbundleError("EIO", `${this.target}: ${describeSystemError(error)}`);
+      throw new ModbundleError("EIO", `cannot write ${this.target}: ${describeSystemError(error)}`);
     }
   }
 

@@ -1,6 +1,7 @@
 import os = require("node:os");
 import { chooseModuleDir } from "../pack/check-inputs";
 import { pack, PackCompression } from "../pack/pack";
+import { logLine } from "../cli-kit/output";
 
 export interface PackCommandOptions {
   readonly moduleDir?: string;
@@ -21,6 +22,10 @@ export async function run(options: PackCommandOptions): Promise<number> {
     compression,
     kernelVersion: version,
     only: options.only,
+    onModuleError: (message) => {
+      if (showProgress) process.stderr.write("\r\x1b[K");
+      logLine("modbundle", "ERROR", message);
+    },
     onProgress: showProgress
       ? (done, total, relpath) => {
           const now = Date.now();
@@ -33,5 +38,7 @@ export async function run(options: PackCommandOptions): Promise<number> {
   });
   if (showProgress) process.stderr.write("\r\x1b[K");
   if (showProgress) process.stderr.write(`packed ${result.moduleCount} modules into ${output}\n`);
-  return 0;
+  // Broken modules are packed as depmod lists them (status 0, as depmod's); a file that could not
+  // be read is missing from the bundle.
+  return result.leftOut > 0 ? 1 : 0;
 }

@@ -3,10 +3,7 @@ import path = require("node:path");
 import { ModbundleError, describeSystemError } from "../errors";
 import { openRegularFile, readRegularFile } from "../io/regular-file";
 import { compress } from "../compress/compress";
-import { decompress } from "../compress/decompress";
-import { CompressionKind, compressionExtension, detectCompression } from "../compress/kind";
-import { ElfFile } from "../elf/elf-file";
-import { readModuleObject } from "../elf/module-elf";
+import { CompressionKind, compressionExtension } from "../compress/kind";
 import { readElfParts } from "../elf/sparse-read";
 import { DepmodModule, computeIndex, depmodModule, listsInput } from "../index/depmod";
 import { ModuleIndex } from "../index/types";
@@ -16,6 +13,7 @@ import { TreeEntry, scanModuleTree } from "../tree/scan";
 import { uncompressedModulePath } from "../util/modname";
 import { checkOutputDirectory, checkSomethingToPack } from "./check-inputs";
 import { selectModules } from "./select";
+import { parseTreeModule } from "./tree-module";
 
 export type PackCompression = "keep" | CompressionKind;
 
@@ -30,12 +28,19 @@ export interface PackOptions {
   readonly only?: readonly string[];
   /** Called after each module, for a progress display. */
   readonly onProgress?: (done: number, total: number, relpath: string) => void;
+  /**
+   * Called once per module file that is broken (stored as it is, with no dependencies, as depmod
+   * lists it) or unreadable (left out): one line naming it and the reason.
+   */
+  readonly onModuleError?: (message: string) => void;
 }
 
 export interface PackResult {
   readonly index: ModuleIndex;
   readonly moduleCount: number;
   readonly bytesStored: number;
+  /** Module files that could not be read at all, and so are not in the bundle. */
+  readonly leftOut: number;
 }
 
 function readTreeFile(entry: TreeEntry): Buffer {
@@ -149,13 +154,23 @@ export async function pack(options: PackOptions): Promise<PackResult> {
       interned.set(name, name);
       return name;
     };
+    let leftOut = 0;
     for (const [done, entry] of entries.entries()) {
-      const raw = reader.read(entry);
-      const found = detectCompression(raw.subarray(0, 6));
-      const plain = await decompress(found, raw, entry.absolute);
-      const object = readModuleObject(new ElfFile(plain, entry.absolute));
-      const target = options.compression === "keep" ? found : options.compression;
-      const stored = target === found ? raw : compress(target, plain, entry.absolute);
+      let raw: Buffer;
+      try {
+        raw = reader.read(entry);
+      } catch (error) {
+        if (!(error instanceof ModbundleError)) throw error;
+        // Nothing to store: depmod lists such a file, the bundle cannot hold what was not read.
+        leftOut++;
+        options.onModuleError?.(`cannot read ${error.message} (left out of the bundle)`);
+        continue;
+      }
+      const { object, found, plain, broken } = await parseTreeModule(raw, entry.absolute);
+      if (broken !== undefined) options.onModuleError?.(broken);
+      // A broken module is stored as found, whatever --compress says: its bytes may not decode.
+      const target = options.compression === "keep" || broken !== undefined ? found : options.compression;
+      const stored = target === found ? raw : compress(target, plain as Buffer, entry.absolute);
       const relpath = target === found ? entry.relpath : storedPath(entry.relpath, target);
       // Re-encoding renames (dummy.ko.xz -> dummy.ko): two files of the tree must not become one
       // stored path, or the index would describe one module and hand the kernel the other's bytes.
@@ -164,7 +179,8 @@ export async function pack(options: PackOptions): Promise<PackResult> {
         throw new ModbundleError("ETREE", `${entry.absolute}: would be stored as ${relpath}, as ${earlier} already is (--compress ${options.compression}); remove one of them`);
       }
       storedFrom.set(relpath, entry.absolute);
-      writer.addFile(relpath, stored, entry.mode, entry.mtime, plain.length);
+      // Undecodable data records 0 bytes: a later decode stops at once.
+      writer.addFile(relpath, stored, entry.mode, entry.mtime, found === "none" ? raw.length : plain?.length ?? 0);
       bytesStored += stored.length;
       modules.push(depmodModule(relpath, object, intern));
       options.onProgress?.(done + 1, entries.length, relpath);
@@ -176,7 +192,7 @@ export async function pack(options: PackOptions): Promise<PackResult> {
       ...listsInput(lists),
     });
     writer.finish(encodeIndex({ index, members: writer.memberRecords }));
-    return { index, moduleCount: index.modules.length, bytesStored };
+    return { index, moduleCount: index.modules.length, bytesStored, leftOut };
   } catch (error) {
     writer.abort();
     throw error;

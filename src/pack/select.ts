@@ -1,9 +1,5 @@
 import { BundleIndex, encodeIndex } from "../bundle/index-codec";
-import { decompress } from "../compress/decompress";
-import { detectCompression } from "../compress/kind";
 import { loadModprobeConfig } from "../config/load";
-import { ElfFile } from "../elf/elf-file";
-import { readModuleObject } from "../elf/module-elf";
 import { ModbundleError } from "../errors";
 import { computeIndex, depmodModule, listsInput } from "../index/depmod";
 import { renderTextIndex } from "../index/text-files";
@@ -14,6 +10,7 @@ import { ModuleDatabase } from "../resolve/module-db";
 import { ModuleContext, ModuleHandle } from "../resolve/modules";
 import { softdepsOf } from "../modprobe/probe-plan";
 import { readRegularFile } from "../io/regular-file";
+import { parseTreeModule } from "./tree-module";
 
 /**
  * `pack --only NAME...`: the modules named (or resolved from aliases, as modprobe resolves them)
@@ -24,9 +21,14 @@ import { readRegularFile } from "../io/regular-file";
 export async function selectModules(tree: ModuleTree, kernelVersion: string, names: readonly string[], lists: ReadonlyMap<string, Buffer>): Promise<Set<string>> {
   const modules = [];
   for (const entry of tree.modules) {
-    const raw = readRegularFile(entry.absolute);
-    const plain = await decompress(detectCompression(raw.subarray(0, 6)), raw, entry.absolute);
-    modules.push(depmodModule(entry.relpath, readModuleObject(new ElfFile(plain, entry.absolute))));
+    let raw: Buffer;
+    try {
+      raw = readRegularFile(entry.absolute);
+    } catch {
+      continue; // unreadable: pack reports it and leaves it out
+    }
+    // A broken module takes part with nothing (pack reports it): as depmod lists it.
+    modules.push(depmodModule(entry.relpath, (await parseTreeModule(raw, entry.absolute)).object));
   }
   const index = computeIndex({
     kernelVersion,

@@ -1,0 +1,36 @@
+import { ModbundleError } from "../errors";
+import { decompress } from "../compress/decompress";
+import { CompressionKind, detectCompression } from "../compress/kind";
+import { ElfFile } from "../elf/elf-file";
+import { ModuleObject, readModuleObject } from "../elf/module-elf";
+
+/**
+ * One module file of a tree, parsed as depmod parses it. A broken file (truncated, not ELF, a
+ * compressed stream that does not decode or decodes past the bound) is not fatal: depmod reports
+ * "failed to load symbols from FILE: REASON", lists the file in modules.dep with no dependencies
+ * and goes on; pack does the same, storing the file as it is.
+ */
+export interface TreeModule {
+  readonly object: ModuleObject;
+  /** The compression the file's magic bytes tell. */
+  readonly found: CompressionKind;
+  /** The decompressed bytes; undefined when they could not be decoded. */
+  readonly plain?: Buffer;
+  /** Set for a broken file: the one-line report, naming it. */
+  readonly broken?: string;
+}
+
+const NOTHING: ModuleObject = { modinfo: [], exports: [], needed: [] };
+
+export async function parseTreeModule(raw: Buffer, file: string): Promise<TreeModule> {
+  const found = detectCompression(raw.subarray(0, 6));
+  let plain: Buffer | undefined;
+  try {
+    plain = await decompress(found, raw, file);
+    return { object: readModuleObject(new ElfFile(plain, file)), found, plain };
+  } catch (error) {
+    if (!(error instanceof ModbundleError)) throw error;
+    const reason = error.message.startsWith(`${file}: `) ? error.message.slice(file.length + 2) : error.message;
+    return { object: NOTHING, found, plain, broken: `failed to load symbols from ${file}: ${reason}` };
+  }
+}
