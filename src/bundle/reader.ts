@@ -1,4 +1,5 @@
 import { crc32 } from "../util/crc32";
+import { escapeControls } from "../util/escape";
 import { ModbundleError } from "../errors";
 import { ByteRange, ByteSource, checkRange } from "../io/byte-source";
 import { CPIO_HEADER_SIZE, CpioHeader, S_IFMT, S_IFDIR, S_IFREG, decodeHeader as decodeCpioHeader, headerAndNameSize } from "./cpio";
@@ -100,7 +101,7 @@ export class Bundle {
     if (member.offset < headSize) throw new ModbundleError("EBUNDLE", `${where}: data offset ${member.offset} leaves no room for its header`);
     const head = readMemberHead(this.source.readAt(member.offset - headSize, headSize), 0, where);
     if (head.name !== member.path || head.header.fileSize !== member.size || (head.header.mode & S_IFMT) !== S_IFREG) {
-      throw new ModbundleError("EBUNDLE", `${where}: cpio header disagrees with the index (name "${head.name}", size ${head.header.fileSize})`);
+      throw new ModbundleError("EBUNDLE", `${where}: cpio header disagrees with the index (name "${escapeControls(head.name)}", size ${head.header.fileSize})`);
     }
     return head.header;
   }
