@@ -1,3 +1,4 @@
+import { ModbundleError } from "../errors";
 import { escapeControls } from "../util/escape";
 import { CommandIO } from "./io";
 
@@ -21,6 +22,19 @@ export class FatalExit extends Error {
     super("fatal");
     this.name = "FatalExit";
   }
+}
+
+/**
+ * The exit status of a command that failed with `error`: 1 for a FATAL message already printed,
+ * 1 after printing a ModbundleError's line at ERROR; anything else is a bug and is rethrown.
+ */
+export function failureStatus(error: unknown, logger: KmodLogger): number {
+  if (error instanceof FatalExit) return 1;
+  if (error instanceof ModbundleError) {
+    logger.log(LOG_ERR, error.message);
+    return 1;
+  }
+  throw error;
 }
 
 export class KmodLogger {

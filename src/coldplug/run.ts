@@ -1,6 +1,5 @@
 import { CommandIO } from "../cli-kit/io";
-import { FatalExit, KmodLogger, LOG_ERR } from "../cli-kit/kmod-log";
-import { ModbundleError } from "../errors";
+import { KmodLogger, failureStatus } from "../cli-kit/kmod-log";
 import { ModuleContext } from "../resolve/modules";
 import { jobCount } from "../util/jobs";
 import { parseModprobeArgs } from "../modprobe/args";
@@ -76,12 +75,7 @@ export async function runColdplug(argv: readonly string[], io: CommandIO): Promi
       db.close();
     }
   } catch (error) {
-    if (error instanceof FatalExit) return 1;
-    if (error instanceof ModbundleError) {
-      logger.log(LOG_ERR, error.message);
-      return 1;
-    }
-    throw error;
+    return failureStatus(error, logger);
   }
 }
 

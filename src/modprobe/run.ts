@@ -1,8 +1,7 @@
 import fs = require("node:fs");
 import { CommandIO } from "../cli-kit/io";
-import { FatalExit, KmodLogger, LOG_ERR } from "../cli-kit/kmod-log";
+import { KmodLogger, LOG_ERR, failureStatus } from "../cli-kit/kmod-log";
 import { renderConfig } from "./show-config";
-import { ModbundleError } from "../errors";
 import { ModuleContext } from "../resolve/modules";
 import { moduleParameters, parseModprobeArgs } from "./args";
 import { loadConfig, openDatabase } from "./context";
@@ -79,11 +78,6 @@ export async function runModprobe(argv: readonly string[], io: CommandIO): Promi
       db.close();
     }
   } catch (error) {
-    if (error instanceof FatalExit) return 1;
-    if (error instanceof ModbundleError) {
-      logger.log(LOG_ERR, error.message);
-      return 1;
-    }
-    throw error;
+    return failureStatus(error, logger);
   }
 }

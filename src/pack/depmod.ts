@@ -1,4 +1,5 @@
 import fs = require("node:fs");
+import { createInterner } from "../util/interner";
 import path = require("node:path");
 import { ModbundleError, describeSystemError } from "../errors";
 import { decompress } from "../compress/decompress";
@@ -31,13 +32,7 @@ export async function computeDepmodFiles(moduleDir: string, kernelVersion: strin
     }
   }
   const reader = new ReusableReader();
-  const interned = new Map<string, string>();
-  const intern = (name: string): string => {
-    const known = interned.get(name);
-    if (known !== undefined) return known;
-    interned.set(name, name);
-    return name;
-  };
+  const intern = createInterner();
   const modules: DepmodModule[] = [];
   for (const entry of tree.modules) {
     const raw = reader.readSections(entry, DEPMOD_SECTIONS);

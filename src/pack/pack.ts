@@ -1,4 +1,5 @@
 import fs = require("node:fs");
+import { createInterner } from "../util/interner";
 import path = require("node:path");
 import { ModbundleError, describeSystemError } from "../errors";
 import { openRegularFile, readRegularFile } from "../io/regular-file";
@@ -147,13 +148,7 @@ export async function pack(options: PackOptions): Promise<PackResult> {
     let bytesStored = 0;
     const reader = new ReusableReader();
     const storedFrom = new Map<string, string>();
-    const interned = new Map<string, string>();
-    const intern = (name: string): string => {
-      const known = interned.get(name);
-      if (known !== undefined) return known;
-      interned.set(name, name);
-      return name;
-    };
+    const intern = createInterner();
     let leftOut = 0;
     for (const [done, entry] of entries.entries()) {
       let raw: Buffer;
