@@ -4,6 +4,8 @@ import { loadOwnModule } from "./code-cache";
 import { ModbundleError } from "./errors";
 import { logLine } from "./cli-kit/output";
 import { flushStdout, writeStderr, writeStdout } from "./cli-kit/stdio";
+import { argumentBytes, environmentBytes } from "./cli-kit/process-bytes";
+import { shellInvocation } from "./cli-kit/shell";
 import type { CommandIO, KmodCommand } from "./cli-kit/io";
 import type { Kernel } from "./kernel/kernel";
 
@@ -33,18 +35,20 @@ function runTools(argv: readonly string[], program: string): Promise<number> {
   return loadOwnModule<typeof import("./commands/tools")>(ownFile("commands/tools.js")).runTools(argv, program);
 }
 
+/** The kmod commands see the process's arguments and environment as byte strings (util/bytes). */
 function processIO(prog: string): CommandIO {
   let kernel: Kernel | undefined;
   return {
     prog,
-    env: process.env,
+    env: environmentBytes(process.env),
     stdout: writeStdout,
     stderr: (text) => writeStderr(text),
     kernel: () => (kernel ??= createKernel(process.env)),
     system: (command, env) => {
       flushStdout();
       const { spawnSync } = process.getBuiltinModule("node:child_process");
-      const result = spawnSync("/bin/sh", ["-c", command], { stdio: "inherit", env });
+      const shell = shellInvocation(command, env);
+      const result = spawnSync("/bin/sh", shell.args, { stdio: "inherit", env: shell.env });
       return result.status ?? (result.signal ? 128 : 127);
     },
     kernelCmdline: () => {
@@ -66,13 +70,14 @@ export async function main(argv: readonly string[]): Promise<number> {
   const prog = kmodName ?? "modbundle";
   try {
     if (kmodName !== undefined) {
-      const args = helpFor !== undefined ? ["--help"] : kmodName === invokedAs ? argv.slice(2) : argv.slice(3);
+      const args = helpFor !== undefined ? ["--help"] : argumentBytes(kmodName === invokedAs ? argv.slice(2) : argv.slice(3));
       return await KMOD_COMMANDS[kmodName]()(args, processIO(kmodName));
     }
     return await runTools(argv.slice(2), argv[1] ?? "modbundle");
   } catch (error) {
     if (error instanceof ModbundleError) {
-      logLine(prog, prog === "modbundle" ? "ERROR" : "FATAL", error.message);
+      // A kmod command's messages are byte strings; the bundle tools' are Node's text.
+      logLine(prog, prog === "modbundle" ? "ERROR" : "FATAL", error.message, prog === "modbundle" ? "utf8" : "latin1");
       return 1;
     }
     const reason = error instanceof Error ? error.message : String(error);

@@ -8,12 +8,18 @@ import { lookupModules } from "../resolve/lookup";
 import { ModuleDatabase } from "../resolve/module-db";
 import { ModuleContext, ModuleHandle } from "../resolve/modules";
 import { normalizeModuleName } from "../util/modname";
+import { byteStringOf } from "../util/bytes";
 import { LoadStep, LookupResult, ModuleBytes, ModuleSummary, OpenOptions } from "./types";
 
 /**
  * A bundle opened for a script: lookups with modprobe's rules and configuration, load plans as
  * `modprobe --show-depends` computes them (whatever the running kernel has loaded), and a
  * module's bytes checked against their CRC-32. Nothing here touches the kernel.
+ *
+ * Strings given (file names, queries, parameters, the kernel command line) are JS text, UTF-8
+ * encoded into the bytes modprobe would be given; strings returned (names, paths, parameters,
+ * commands) are the bytes of the bundle and the configuration as byte strings (each character
+ * one byte, Node's "latin1"), as runCommand's output is.
  */
 export class ModuleBundle {
   private readonly ctx: ModuleContext;
@@ -21,9 +27,9 @@ export class ModuleBundle {
   private constructor(private readonly db: ModuleDatabase, options: OpenOptions) {
     const warn = options.onWarning ?? (() => undefined);
     const config = loadModprobeConfig({
-      paths: options.config ?? [],
+      paths: (options.config ?? []).map(byteStringOf),
       moduleDirFiles: (["modules.softdep", "modules.weakdep"] as const).map((name) => ({ name, path: `${db.dirname}/${name}`, text: db.readDepFile(name) })),
-      kernelCmdline: options.kernelCmdline,
+      kernelCmdline: options.kernelCmdline !== undefined ? byteStringOf(options.kernelCmdline) : undefined,
       warn,
     });
     this.ctx = new ModuleContext(db, config);
@@ -34,7 +40,8 @@ export class ModuleBundle {
 
   /** Opens a bundle file or a block device holding one (read with two reads; modules on demand). */
   static open(file: string, options: OpenOptions = {}): ModuleBundle {
-    const db = openModuleDatabase({ bundle: file, root: options.root, env: {}, release: () => os.release() });
+    const root = options.root !== undefined ? byteStringOf(options.root) : undefined;
+    const db = openModuleDatabase({ bundle: byteStringOf(file), root, env: {}, release: () => os.release() });
     try {
       return new ModuleBundle(db, options);
     } catch (error) {
@@ -58,7 +65,7 @@ export class ModuleBundle {
 
   /** A module by name (`-` and `_` alike), or undefined. */
   module(name: string): ModuleSummary | undefined {
-    const n = this.db.findModule(normalizeModuleName(name));
+    const n = this.db.findModule(normalizeModuleName(byteStringOf(name)));
     return n < 0 ? undefined : this.summary(n);
   }
 
@@ -76,7 +83,7 @@ export class ModuleBundle {
   }
 
   private handles(query: string): ModuleHandle[] {
-    const found = lookupModules(this.ctx, query);
+    const found = lookupModules(this.ctx, byteStringOf(query));
     if (found === undefined) throw new ModbundleError("EUSAGE", `invalid module name or alias: ${query}`);
     return found;
   }
@@ -94,7 +101,7 @@ export class ModuleBundle {
       if (target.alias !== undefined && this.ctx.isBlacklisted(target)) return [];
       return probePlan(this.ctx, target, false, ignoreCommand, this.warn).map((step): LoadStep => {
         const module = step.module;
-        const params = concatOptions(this.ctx.options(module), module === target ? parameters : undefined);
+        const params = concatOptions(this.ctx.options(module), module === target && parameters !== undefined ? byteStringOf(parameters) : undefined);
         const command = this.ctx.installCommand(module);
         if (command !== undefined && !step.ignoreCommand) return { name: module.name, action: "install", command, parameters: params, required: step.required };
         const path = this.ctx.path(module);
@@ -106,7 +113,7 @@ export class ModuleBundle {
 
   /** A module's stored bytes, verified against the bundle's checksum (throws on a mismatch). */
   readModule(name: string): ModuleBytes {
-    const n = this.db.findModule(normalizeModuleName(name));
+    const n = this.db.findModule(normalizeModuleName(byteStringOf(name)));
     if (n < 0) throw new ModbundleError("EUSAGE", `Module ${name} not found in ${this.db.description}`);
     return this.db.readModule(n);
   }

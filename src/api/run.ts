@@ -7,6 +7,8 @@ import { ModbundleError } from "../errors";
 import { createKernel } from "../kernel/factory";
 import { Kernel } from "../kernel/kernel";
 import { CommandResult, KmodCommandName, RunOptions } from "./types";
+import { shellInvocation } from "../cli-kit/shell";
+import { byteStringOf } from "../util/bytes";
 
 /**
  * A kmod command run in this process, its output captured, as the CLI would run it: the same
@@ -34,35 +36,47 @@ function readCmdline(): string | undefined {
   }
 }
 
-/** Runs `modprobe`, `insmod`, `rmmod`, `lsmod` or `modinfo` with `args`; resolves with status and output. */
+/** An environment's values as byte strings (util/bytes). */
+function environmentOf(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const out: NodeJS.ProcessEnv = {};
+  for (const [name, value] of Object.entries(env)) if (value !== undefined) out[byteStringOf(name)] = byteStringOf(value);
+  return out;
+}
+
+/**
+ * Runs `modprobe`, `insmod`, `rmmod`, `lsmod` or `modinfo` with `args`; resolves with status and
+ * output. Arguments, the environment and the kernel command line are JS text, each UTF-8 encoded
+ * into the bytes the command sees (as a shell would pass them); the output comes back as bytes.
+ */
 export async function runCommand(name: KmodCommandName, args: readonly string[], options: RunWithKernel = {}): Promise<CommandResult> {
   const load = COMMANDS[name];
   if (!load) throw new ModbundleError("EUSAGE", `not a kmod command: ${String(name)} (expected one of ${Object.keys(COMMANDS).join(", ")})`);
   const stdout: string[] = [];
   const stderr: string[] = [];
-  const env = options.env ?? process.env;
+  const env = environmentOf(options.env ?? process.env);
   let kernel = options.kernel;
   const command = await load();
   try {
-    const status = await command(args, {
+    const status = await command(args.map(byteStringOf), {
       prog: name,
       env,
       stdout: (text) => stdout.push(text),
       stderr: (text) => stderr.push(text),
-      kernel: () => (kernel ??= createKernel(env)),
+      kernel: () => (kernel ??= createKernel(options.env ?? process.env)),
       system: (line, childEnv) => {
-        const result = spawnSync("/bin/sh", ["-c", line], { env: childEnv, encoding: "latin1", stdio: ["ignore", "pipe", "pipe"] });
+        const shell = shellInvocation(line, childEnv);
+        const result = spawnSync("/bin/sh", shell.args, { env: shell.env, encoding: "latin1", stdio: ["ignore", "pipe", "pipe"] });
         stdout.push(result.stdout ?? "");
         stderr.push(result.stderr ?? "");
         return result.status ?? (result.signal ? 128 : 127);
       },
-      kernelCmdline: () => options.kernelCmdline ?? readCmdline(),
+      kernelCmdline: () => (options.kernelCmdline !== undefined ? byteStringOf(options.kernelCmdline) : readCmdline()),
       release: () => options.release ?? os.release(),
     });
     return { status, stdout: stdout.join(""), stderr: stderr.join("") };
   } catch (error) {
     if (!(error instanceof ModbundleError)) throw error;
-    stderr.push(Buffer.from(logText(name, "FATAL", error.message), "utf8").toString("latin1"));
+    stderr.push(logText(name, "FATAL", error.message));
     return { status: 1, stdout: stdout.join(""), stderr: stderr.join("") };
   }
 }

@@ -9,8 +9,8 @@ export function logText(prog: string, level: LogLevel, message: string): string 
   return escapeControls(message, { keepNewlines: true }).split("\n").map((line) => `${prog}: ${level}: ${line}\n`).join("");
 }
 
-export function logLine(prog: string, level: LogLevel, message: string): void {
-  writeStderr(logText(prog, level, message), "utf8");
+export function logLine(prog: string, level: LogLevel, message: string, encoding: "utf8" | "latin1" = "utf8"): void {
+  writeStderr(logText(prog, level, message), encoding);
 }
 
 /**

@@ -11,6 +11,7 @@ import { getopt, LongOption } from "../cli-kit/getopt";
 import { KmodCommand } from "../cli-kit/io";
 import { strerror } from "../util/errno";
 import { readRegularFile } from "../io/regular-file";
+import { bytesOf } from "../util/bytes";
 
 /**
  * insmod, as kmod 30's tools/insmod.c: one module file and its parameters, no configuration, no
@@ -60,7 +61,7 @@ type Found = { readonly file: ModuleFile } | { readonly error: string };
 function readModuleFile(filename: string): Found {
   let data: Buffer;
   try {
-    data = readRegularFile(filename);
+    data = readRegularFile(bytesOf(filename));
   } catch (error) {
     return { error: `could not insert module ${filename}: ${modStrerror((error as NodeJS.ErrnoException).code ?? "EIO")}` };
   }
@@ -135,7 +136,7 @@ export const run: KmodCommand = async (args, io) => {
   let found: Found | undefined;
   let statError: NodeJS.ErrnoException | undefined;
   try {
-    fs.statSync(filename);
+    fs.statSync(bytesOf(filename));
     found = readModuleFile(filename);
   } catch (e) {
     statError = e as NodeJS.ErrnoException;

@@ -9,6 +9,7 @@ import { getopt, LongOption } from "../cli-kit/getopt";
 import { CommandIO, KmodCommand } from "../cli-kit/io";
 import { KmodLogger, LOG_ERR } from "../cli-kit/kmod-log";
 import { strerror } from "../util/errno";
+import { bytesOf } from "../util/bytes";
 
 /**
  * rmmod, as kmod 30's tools/rmmod.c: each argument that stat()s is a path (its file name gives
@@ -117,7 +118,7 @@ class Rmmod {
     let name: string;
     let fromPath = false;
     try {
-      fs.statSync(arg);
+      fs.statSync(bytesOf(arg));
       name = moduleNameFromPath(arg);
       fromPath = true;
     } catch {

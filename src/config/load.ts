@@ -3,6 +3,7 @@ import path = require("node:path");
 import { parseKernelCmdline } from "./kcmdline";
 import { parseConfigFile, Warn } from "./parse";
 import { emptyConfig, ModprobeConfig } from "./types";
+import { bytesOf } from "../util/bytes";
 
 /**
  * Where modprobe.d files come from, in precedence order (kmod's default_config_paths). `-C`
@@ -42,7 +43,7 @@ function listFiles(sources: ConfigSources): ConfFile[] {
   for (const configPath of sources.paths) {
     let stat: fs.Stats;
     try {
-      stat = fs.statSync(configPath);
+      stat = fs.statSync(bytesOf(configPath));
     } catch {
       continue;
     }
@@ -53,7 +54,7 @@ function listFiles(sources: ConfigSources): ConfFile[] {
     }
     let names: string[];
     try {
-      names = fs.readdirSync(configPath);
+      names = fs.readdirSync(bytesOf(configPath), { encoding: "latin1" });
     } catch (error) {
       sources.warn(`opendir(${configPath}): ${(error as Error).message}`);
       continue;
@@ -64,7 +65,7 @@ function listFiles(sources: ConfigSources): ConfFile[] {
       const full = `${configPath}/${name}`;
       let isDir: boolean;
       try {
-        isDir = fs.statSync(full).isDirectory();
+        isDir = fs.statSync(bytesOf(full)).isDirectory();
       } catch {
         isDir = false;
       }
@@ -84,7 +85,7 @@ export function loadModprobeConfig(sources: ConfigSources): ModprobeConfig {
     let text = file.text;
     if (text === undefined) {
       try {
-        text = fs.readFileSync(file.path, "latin1");
+        text = fs.readFileSync(bytesOf(file.path), "latin1");
       } catch {
         continue;
       }

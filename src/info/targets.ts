@@ -9,6 +9,7 @@ import { moduleNameFromPath, normalizeModuleName } from "../util/modname";
 import { BuiltinModinfo } from "./builtin";
 import { InfoError, InfoField, moduleFileInfo, toFields } from "./modinfo";
 import { readRegularFile } from "../io/regular-file";
+import { byteStringOf, bytesOf } from "../util/bytes";
 
 /**
  * What modinfo's arguments name, resolved as kmod resolves them: a module file by path, a name
@@ -32,7 +33,7 @@ export const MODULE_EXTENSIONS = [".ko", ".ko.gz", ".ko.xz", ".ko.zst"];
 export function isModuleFilename(name: string): boolean {
   if (!MODULE_EXTENSIONS.some((ext) => name.length > ext.length && name.endsWith(ext))) return false;
   try {
-    return fs.statSync(name).isFile();
+    return fs.statSync(bytesOf(name)).isFile();
   } catch {
     return false;
   }
@@ -44,11 +45,11 @@ export function isModuleFilename(name: string): boolean {
  */
 export function makeAbsolute(path: string, env: NodeJS.ProcessEnv): string {
   if (path.startsWith("/")) return path;
-  let cwd = process.cwd();
+  let cwd = byteStringOf(process.cwd());
   const pwd = env.PWD;
   if (pwd?.startsWith("/")) {
     try {
-      const a = fs.statSync(pwd);
+      const a = fs.statSync(bytesOf(pwd));
       const b = fs.statSync(".");
       if (a.dev === b.dev && a.ino === b.ino) cwd = pwd;
     } catch {
@@ -108,11 +109,11 @@ export class ModinfoSession {
   resolvePath(path: string): ModinfoTarget | undefined {
     const absolute = makeAbsolute(path, this.env);
     try {
-      fs.statSync(absolute);
+      fs.statSync(bytesOf(absolute));
     } catch {
       return undefined;
     }
-    return { name: moduleNameFromPath(path), filename: absolute, info: () => infoOfBytes(() => ({ data: readRegularFile(absolute) }), absolute) };
+    return { name: moduleNameFromPath(path), filename: absolute, info: () => infoOfBytes(() => ({ data: readRegularFile(bytesOf(absolute)) }), absolute) };
   }
 
   /** kmod_module_new_from_lookup; undefined for an invalid alias. */
@@ -136,7 +137,7 @@ export class ModinfoSession {
       // kmod_module_is_builtin decides where the information comes from, whatever the path.
       if (ctx.isBuiltin(handle)) return toFields(this.builtinStrings(db, handle.name));
       if (filename === undefined) throw new InfoError("ENOENT");
-      return infoOfBytes(() => (db.isBundle ? db.readModule(module) : { data: readRegularFile(filename) }), filename);
+      return infoOfBytes(() => (db.isBundle ? db.readModule(module) : { data: readRegularFile(bytesOf(filename)) }), filename);
     };
     return { name: handle.name, filename, info };
   }

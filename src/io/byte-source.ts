@@ -1,6 +1,7 @@
 import fs = require("node:fs");
 import { ModbundleError, describeSystemError } from "../errors";
 import { openRegularFile } from "./regular-file";
+import { FsPath, pathName } from "../util/bytes";
 
 /**
  * Random access to a bundle or a module file of known size. Every parser takes a ByteSource and
@@ -90,17 +91,19 @@ export class FileSource implements ByteSource {
     this.size = size;
   }
 
-  static open(path: string): FileSource {
+  /** `file`: Node's text, or a Buffer of exact bytes (whose name is then a byte string). */
+  static open(file: FsPath): FileSource {
+    const name = pathName(file);
     let opened: { fd: number; stat: fs.Stats };
     try {
-      opened = openRegularFile(path, { allowBlockDevice: true });
+      opened = openRegularFile(file, { allowBlockDevice: true });
     } catch (error) {
-      throw new ModbundleError("EIO", `${path}: ${describeSystemError(error)}`);
+      throw new ModbundleError("EIO", `${name}: ${describeSystemError(error)}`);
     }
     const { fd, stat } = opened;
     try {
-      const size = stat.isBlockDevice() ? blockDeviceSize(stat, path) : stat.size;
-      return new FileSource(path, fd, size);
+      const size = stat.isBlockDevice() ? blockDeviceSize(stat, name) : stat.size;
+      return new FileSource(name, fd, size);
     } catch (error) {
       fs.closeSync(fd);
       throw error;

@@ -1,4 +1,5 @@
 import fs = require("node:fs");
+import { FsPath } from "../util/bytes";
 
 /**
  * Opening a bundle or a module file: only a regular file (or, for a bundle, a block device) is
@@ -17,7 +18,7 @@ function errnoError(code: string, text: string): NodeJS.ErrnoException {
   return Object.assign(new Error(`${code}: ${text}`), { code });
 }
 
-export function openRegularFile(file: string, options: RegularFileOptions = {}): { readonly fd: number; readonly stat: fs.Stats } {
+export function openRegularFile(file: FsPath, options: RegularFileOptions = {}): { readonly fd: number; readonly stat: fs.Stats } {
   const { O_RDONLY, O_NONBLOCK, O_NOFOLLOW } = fs.constants;
   const fd = fs.openSync(file, O_RDONLY | O_NONBLOCK | (options.noFollow ? O_NOFOLLOW : 0));
   try {
@@ -34,7 +35,7 @@ export function openRegularFile(file: string, options: RegularFileOptions = {}):
 }
 
 /** The whole of a regular file (see openRegularFile). */
-export function readRegularFile(file: string, options: RegularFileOptions = {}): Buffer {
+export function readRegularFile(file: FsPath, options: RegularFileOptions = {}): Buffer {
   const { fd } = openRegularFile(file, { ...options, allowBlockDevice: false });
   try {
     return fs.readFileSync(fd);

@@ -7,6 +7,7 @@ import { InitState, Kernel, KernelError, LoadedModule, LoadFlags, LoadPool, Remo
 import { FinitThread, ThreadLoadPool } from "./load-pool";
 import { ThreadMessage } from "./load-protocol";
 import { initModuleImage } from "./prepare-image";
+import { bytesOf } from "../util/bytes";
 
 /**
  * The kernel of the running system. State is read from ROOT/sys/module and ROOT/proc/modules the
@@ -43,7 +44,7 @@ const COMPRESSIONS: ReadonlySet<string> = new Set<CompressionKind>(["xz", "zstd"
 
 function isDirectory(dir: string): boolean {
   try {
-    return fs.statSync(dir).isDirectory();
+    return fs.statSync(bytesOf(dir)).isDirectory();
   } catch {
     return false;
   }
@@ -51,7 +52,7 @@ function isDirectory(dir: string): boolean {
 
 function readText(file: string): string | undefined {
   try {
-    return fs.readFileSync(file, "latin1");
+    return fs.readFileSync(bytesOf(file), "latin1");
   } catch {
     return undefined;
   }
@@ -101,7 +102,7 @@ export class RealKernel implements Kernel {
   holders(name: string): string[] | undefined {
     let dir: fs.Dir;
     try {
-      dir = fs.opendirSync(path.join(this.moduleDir(name), "holders"));
+      dir = fs.opendirSync(bytesOf(path.join(this.moduleDir(name), "holders")), { encoding: "latin1" });
     } catch {
       return undefined;
     }

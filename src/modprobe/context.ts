@@ -7,6 +7,7 @@ import { BundleIndex, encodeIndex } from "../bundle/index-codec";
 import { defaultBundlePath, moduleDirname, openModuleDatabase } from "../resolve/locate";
 import { BundleIndexLookup } from "../resolve/index-lookup";
 import { ModuleDatabase } from "../resolve/module-db";
+import { bytesOf } from "../util/bytes";
 
 /**
  * Opening what a kmod command works on: the module database (bundle or directory) and the
@@ -26,7 +27,7 @@ export interface DatabaseOptions {
 function emptyDatabase(dirname: string, version: string, bundlePath: string): ModuleDatabase {
   let directoryExists = false;
   try {
-    directoryExists = fs.statSync(dirname).isDirectory();
+    directoryExists = fs.statSync(bytesOf(dirname)).isDirectory();
   } catch {
     // absent
   }

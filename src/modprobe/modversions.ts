@@ -7,6 +7,7 @@ import { ModbundleError } from "../errors";
 import { lookupModules } from "../resolve/lookup";
 import { ModprobeSession } from "./session";
 import { readRegularFile } from "../io/regular-file";
+import { bytesOf } from "../util/bytes";
 
 /**
  * --show-modversions / --show-exports: a module's __versions entries or exported symbols as
@@ -15,12 +16,12 @@ import { readRegularFile } from "../io/regular-file";
 async function moduleBytes(session: ModprobeSession, argument: string): Promise<{ data: Buffer; name: string } | undefined> {
   let stat: fs.Stats | undefined;
   try {
-    stat = fs.statSync(argument);
+    stat = fs.statSync(bytesOf(argument));
   } catch {
     stat = undefined;
   }
   if (stat?.isFile()) {
-    const raw = readRegularFile(argument);
+    const raw = readRegularFile(bytesOf(argument));
     return { data: await decompress(detectCompression(raw.subarray(0, 6)), raw, argument), name: argument };
   }
   const found = lookupModules(session.ctx, argument)?.find((m) => session.ctx.moduleNumber(m) >= 0);

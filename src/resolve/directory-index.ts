@@ -5,6 +5,7 @@ import { ModbundleError } from "../errors";
 import { parseBuiltinList, parseBuiltinModinfo } from "../index/builtin";
 import { IndexAlias, IndexModule, IndexSymbol, ModuleIndex } from "../index/types";
 import { moduleNameFromPath, normalizeAlias } from "../util/modname";
+import { bytesOf } from "../util/bytes";
 
 /**
  * A plain module directory (no bundle): kmod's text index files, read into the same index a
@@ -13,7 +14,7 @@ import { moduleNameFromPath, normalizeAlias } from "../util/modname";
  */
 function readText(dir: string, name: string): string | undefined {
   try {
-    return fs.readFileSync(path.join(dir, name), "latin1");
+    return fs.readFileSync(bytesOf(path.join(dir, name)), "latin1");
   } catch {
     return undefined;
   }
@@ -66,7 +67,7 @@ export function loadDirectoryIndex(dir: string, kernelVersion: string): BundleIn
   }
   let builtinModinfo: Buffer | undefined;
   try {
-    builtinModinfo = fs.readFileSync(path.join(dir, "modules.builtin.modinfo"));
+    builtinModinfo = fs.readFileSync(bytesOf(path.join(dir, "modules.builtin.modinfo")));
   } catch {
     builtinModinfo = undefined;
   }

@@ -4,6 +4,7 @@ import { KmodBinFile } from "../index/kmod-trie-format";
 import { KmodTrieReader } from "../index/kmod-trie-reader";
 import { moduleNameFromPath } from "../util/modname";
 import { IndexLookup } from "./index-lookup";
+import { bytesOf } from "../util/bytes";
 
 /**
  * A plain module directory looked up through kmod's own .bin indexes, as kmod does: each file is
@@ -37,7 +38,7 @@ export class KmodBinLookup implements IndexLookup {
     if (trie === undefined) {
       let source: FileSource | undefined;
       try {
-        source = FileSource.open(path.join(this.dirname, file));
+        source = FileSource.open(bytesOf(path.join(this.dirname, file)));
       } catch {
         source = undefined;
       }

@@ -7,6 +7,7 @@ import { loadDirectoryIndex } from "./directory-index";
 import { BundleIndexLookup } from "./index-lookup";
 import { KmodBinLookup } from "./kmod-bin-lookup";
 import { ModuleDatabase } from "./module-db";
+import { byteStringOf, bytesOf } from "../util/bytes";
 
 /**
  * Finding the modules, in this order: --bundle FILE, $MODBUNDLE (either may be an http(s) URL), ROOT/boot/modules-VER, then the
@@ -42,12 +43,12 @@ function currentDirName(): string {
   if (pwd?.startsWith("/")) {
     try {
       const [here, named] = [fs.statSync("."), fs.statSync(pwd)];
-      if (here.dev === named.dev && here.ino === named.ino) return pwd;
+      if (here.dev === named.dev && here.ino === named.ino) return byteStringOf(pwd);
     } catch {
       // $PWD is stale: fall back to getcwd
     }
   }
-  return process.cwd();
+  return byteStringOf(process.cwd());
 }
 
 /** Where a bundle is looked for when none is named: ROOT/boot/modules-VER. */
@@ -60,7 +61,7 @@ type BundleOrigin = "--bundle" | "$MODBUNDLE" | "default";
 
 function isDirectory(file: string): boolean {
   try {
-    return fs.statSync(file).isDirectory();
+    return fs.statSync(bytesOf(file)).isDirectory();
   } catch {
     return false;
   }
@@ -73,7 +74,7 @@ function openBundleFile(file: string, origin: BundleOrigin, root: string | undef
   }
   let source: ByteSource;
   try {
-    source = openByteSource(file, env);
+    source = openByteSource(bytesOf(file), env);
   } catch (error) {
     if (origin === "$MODBUNDLE" && error instanceof ModbundleError) throw new ModbundleError(error.code, `$MODBUNDLE: ${error.message}`);
     throw error;
@@ -102,7 +103,7 @@ export function openModuleDatabase(options: LocateOptions): ModuleDatabase {
   if (options.env.MODBUNDLE) return openBundleFile(options.env.MODBUNDLE, "$MODBUNDLE", options.root, options.version, options.env);
   const version = options.version ?? options.release();
   const defaultBundle = defaultBundlePath(options.root, version);
-  if (fs.existsSync(defaultBundle)) {
+  if (fs.existsSync(bytesOf(defaultBundle))) {
     return openBundleFile(defaultBundle, "default", options.root, version, options.env);
   }
   const dirname = moduleDirname(options.root, options.version, () => version);

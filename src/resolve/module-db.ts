@@ -6,6 +6,7 @@ import { detectCompression } from "../compress/kind";
 import { ModbundleError, describeSystemError } from "../errors";
 import { readRegularFile } from "../io/regular-file";
 import { IndexLookup } from "./index-lookup";
+import { bytesOf } from "../util/bytes";
 
 /**
  * Where the commands find modules: a bundle, or a plain module directory (kmod's .bin indexes,
@@ -97,7 +98,7 @@ export class ModuleDatabase {
     }
     const file = this.modulePath(module);
     try {
-      const data = readRegularFile(file);
+      const data = readRegularFile(bytesOf(file));
       return { data, compression: detectCompression(data.subarray(0, 6)) };
     } catch (error) {
       throw new ModbundleError("EIO", `${file}: ${describeSystemError(error)}`);
@@ -111,7 +112,7 @@ export class ModuleDatabase {
       return member ? this.bundle.readMember(member) : undefined;
     }
     try {
-      return fs.readFileSync(path.join(this.dirname, name));
+      return fs.readFileSync(bytesOf(path.join(this.dirname, name)));
     } catch {
       return undefined;
     }
@@ -129,7 +130,7 @@ export class ModuleDatabase {
       return lines.join("");
     }
     try {
-      return fs.readFileSync(path.join(this.dirname, name), "latin1");
+      return fs.readFileSync(bytesOf(path.join(this.dirname, name)), "latin1");
     } catch {
       return undefined;
     }
