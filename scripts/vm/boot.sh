@@ -12,6 +12,7 @@ nic=
 timeout=300
 mem=1024
 smp=1
+extra=()
 while [ $# -gt 2 ]; do
   case "$1" in
     --arch) arch=$2; shift 2 ;;
@@ -20,6 +21,7 @@ while [ $# -gt 2 ]; do
     --timeout) timeout=$2; shift 2 ;;
     --mem) mem=$2; shift 2 ;;
     --smp) smp=$2; shift 2 ;;
+    --qemu) extra+=("$2"); shift 2 ;;
     *) echo "vm/boot: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -46,6 +48,6 @@ case "$arch" in
 esac
 command -v "$qemu" >/dev/null || { echo "vm/boot: $qemu is missing (scripts/setup.sh installs $package)" >&2; exit 1; }
 [ -z "$nic" ] || args+=(-netdev user,id=net1 -device "$nic,netdev=net1,romfile=")
-args+=(-accel tcg -m "$mem" -smp "$smp" -nographic -no-reboot -kernel "$1" -initrd "$2")
+args+=(-accel tcg -m "$mem" -smp "$smp" -nographic -no-reboot -kernel "$1" -initrd "$2" "${extra[@]}")
 # SIGKILL a few seconds after SIGTERM: a wedged QEMU must never outlive its caller's budget.
 exec timeout --kill-after=5 "$timeout" "$qemu" "${args[@]}" < /dev/null

@@ -8,7 +8,7 @@ import { loadConfig, openDatabase } from "../modprobe/context";
 import { reportInsert, runStep } from "../modprobe/insert";
 import { ModprobeSession } from "../modprobe/session";
 import { COLDPLUG_HELP, parseColdplugArgs } from "./args";
-import { readModaliases } from "./sysfs";
+import { busDeviceCount, readModaliases } from "./sysfs";
 
 /**
  * `modbundle coldplug`: what an initramfs without udev needs. Each round reads the modalias of
@@ -21,8 +21,9 @@ import { readModaliases } from "./sysfs";
 const MAX_ROUNDS = 8;
 /**
  * Devices behind a new bus driver appear over time (USB enumeration runs after xhci_hcd's probe
- * has returned): after a round that loaded something, a scan that finds nothing new is repeated
- * every SETTLE_STEP_MS for up to SETTLE_MS before coldplug ends.
+ * has returned): after a round that loaded something, when a scan finds nothing new, the buses'
+ * device count is watched every SETTLE_STEP_MS for up to SETTLE_MS, and the tree walked again
+ * only when it changed (a walk of a real /sys costs far more than the wait).
  */
 const SETTLE_MS = 300;
 const SETTLE_STEP_MS = 25;
@@ -33,11 +34,20 @@ function sleep(ms: number): Promise<void> {
 
 /** Modaliases not seen yet; after loads, waiting a little for devices still appearing. */
 async function newModaliases(root: string, seen: ReadonlySet<string>, settle: boolean): Promise<string[]> {
-  for (let waited = 0; ; waited += SETTLE_STEP_MS) {
-    const fresh = readModaliases(root).filter((alias) => !seen.has(alias));
-    if (fresh.length > 0 || !settle || waited >= SETTLE_MS) return fresh;
+  const unseen = (): string[] => readModaliases(root).filter((alias) => !seen.has(alias));
+  let count = busDeviceCount(root);
+  const fresh = unseen();
+  if (fresh.length > 0 || !settle) return fresh;
+  const until = Date.now() + SETTLE_MS;
+  while (Date.now() < until) {
     await sleep(SETTLE_STEP_MS);
+    const now = busDeviceCount(root);
+    if (now === count) continue;
+    count = now;
+    const more = unseen();
+    if (more.length > 0) return more;
   }
+  return [];
 }
 
 export async function runColdplug(argv: readonly string[], io: CommandIO): Promise<number> {

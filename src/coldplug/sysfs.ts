@@ -33,3 +33,26 @@ export function readModaliases(root: string): string[] {
   walk(path.join(root, "sys", "devices"));
   return [...found].sort();
 }
+
+/**
+ * How many devices the buses under ROOT/sys/bus list: a cheap sign that devices appeared (every
+ * device with a modalias sits on a bus), where walking all of ROOT/sys/devices again is not cheap.
+ */
+export function busDeviceCount(root: string): number {
+  const bus = path.join(root, "sys", "bus");
+  let count = 0;
+  let buses: string[];
+  try {
+    buses = fs.readdirSync(bus);
+  } catch {
+    return 0;
+  }
+  for (const name of buses) {
+    try {
+      count += fs.readdirSync(path.join(bus, name, "devices")).length;
+    } catch {
+      // a bus without a devices folder, or one going away
+    }
+  }
+  return count;
+}

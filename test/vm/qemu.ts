@@ -21,6 +21,8 @@ export interface BootOptions {
   readonly timeoutSeconds: number;
   readonly memoryMiB?: number;
   readonly cpus?: number;
+  /** More QEMU arguments (devices), passed as they are. */
+  readonly qemuArgs?: readonly string[];
   /** Called with each piece of console output as it arrives. */
   readonly onOutput?: (chunk: string) => void;
 }
@@ -66,6 +68,7 @@ export async function buildBareInitramfs(output: string, libsOf: readonly string
 export async function bootGuest(options: BootOptions): Promise<GuestRun> {
   const args = ["--arch", options.arch ?? "amd64", "--timeout", String(options.timeoutSeconds), "--mem", String(options.memoryMiB ?? 1024), "--smp", String(options.cpus ?? 1)];
   if (options.disk) args.push("--disk", options.disk);
+  for (const arg of options.qemuArgs ?? []) args.push("--qemu", arg);
   if (options.nic) args.push("--nic", options.nic);
   const started = process.hrtime.bigint();
   const result = await runScript("boot.sh", [...args, options.vmlinuz, options.initrd], options.onOutput);

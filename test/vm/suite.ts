@@ -29,6 +29,8 @@ export interface GuestSetup {
   readonly initramfs?: (output: string, overlays: readonly string[]) => Promise<void>;
   /** Removes what prepare made besides the overlay, after the boot. */
   readonly cleanup?: () => void;
+  /** More QEMU arguments (devices). */
+  readonly qemuArgs?: readonly string[];
 }
 
 export interface GuestSuiteOptions {
@@ -39,6 +41,8 @@ export interface GuestSuiteOptions {
   readonly timeoutSeconds: number;
   /** The guest's architecture: amd64 unless given. */
   readonly arch?: VmArch;
+  /** The guest's CPUs (default 1). */
+  readonly cpus?: number;
 }
 
 export function guestSuite(options: GuestSuiteOptions): void {
@@ -55,7 +59,7 @@ export function guestSuite(options: GuestSuiteOptions): void {
       try {
         if (setup.initramfs) await setup.initramfs(initrd, [setup.overlay.dir]);
         else await buildInitramfs(initrd, [setup.overlay.dir], arch);
-        run = await bootGuest({ arch, vmlinuz: fixture.vmlinuz, initrd, disk: setup.disk, nic: setup.nic, timeoutSeconds: options.timeoutSeconds });
+        run = await bootGuest({ arch, vmlinuz: fixture.vmlinuz, initrd, disk: setup.disk, nic: setup.nic, qemuArgs: setup.qemuArgs, cpus: options.cpus, timeoutSeconds: options.timeoutSeconds });
         fs.mkdirSync(CACHE, { recursive: true });
         fs.writeFileSync(log, run.text);
       } finally {
