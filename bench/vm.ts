@@ -36,6 +36,19 @@ function summary(label: string, list: readonly Sample[]): string {
   return `${label.padEnd(20)} median ${median(values).toFixed(2)} s  (${values.map((v) => v.toFixed(2)).join(" ")})`;
 }
 
+/** "STEP MS" and "total PART MS COUNT" lines (src/util/timing.ts): each one's median. */
+function timingMedians(lines: readonly string[]): Array<[string, number]> {
+  const values = new Map<string, number[]>();
+  for (const line of lines) {
+    const fields = line.split(" ");
+    const total = fields[0] === "total";
+    const label = total ? `total ${fields[1]} (${fields[3]} calls)` : fields.slice(0, -1).join(" ");
+    const ms = Number(total ? fields[2] : fields[fields.length - 1]);
+    values.set(label, [...(values.get(label) ?? []), ms]);
+  }
+  return [...values].map(([label, list]) => [label, median(list)]);
+}
+
 async function main(): Promise<void> {
   const cpuCounts = (process.env.BENCH_VM_CPUS ?? "1,2").split(",").map(Number);
   for (const cpus of cpuCounts) await benchGuest(cpus);
@@ -78,7 +91,6 @@ async function benchGuest(cpus: number): Promise<void> {
       ["the kernel's work (= kmod's whole run)", k],
       ["node start-up (node -e 0)", node],
       ["CLI start, index, plan (modprobe -n minus node)", part("plan") - node],
-      ["loading ffi-napi (minus node)", part("ffi-load") - node],
       ["reading the modules' bytes", part("read")],
       ["CRC-32 of the modules' bytes", part("crc32")],
       ["writing them to memory files", part("memfd-write")],
@@ -86,6 +98,8 @@ async function benchGuest(cpus: number): Promise<void> {
     parts.push(["the rest: per-module FFI calls, sysfs reads, GC", m - parts.reduce((a, [, v]) => a + v, 0)]);
     console.log(`where modbundle's ${m.toFixed(2)} s go (medians):`);
     for (const [label, seconds] of parts) console.log(`  ${label.padEnd(48)} ${seconds.toFixed(2)} s`);
+    console.log("modbundle's own trace of a run (MODBUNDLE_TIMING=1; medians, ms; marks since the process started, totals summed over loads, which overlap):");
+    for (const [label, ms] of timingMedians(run.reports.get("TIMING") ?? [])) console.log(`  ${label.padEnd(48)} ${ms.toFixed(0)} ms`);
     console.log(`guest boot to power-off: ${run.seconds.toFixed(1)} s`);
   } finally {
     overlay.remove();

@@ -1,5 +1,6 @@
 import { KernelError } from "../src/errors";
 import { errnoName, errnoNumber, strerror } from "../src/util/errno";
+import { timingAdd, timingNow } from "../src/util/timing";
 
 /**
  * The four system calls modbundle needs, made through libc's syscall(2) with ffi-napi: glibc has
@@ -68,6 +69,7 @@ function guard(what: string): void {
 function load(): Native {
   if (native) return native;
   const numbers = syscallNumbers();
+  const started = timingNow();
   let ffi: any;
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -88,6 +90,7 @@ function load(): Native {
     deleteModule: syscall("pointer", "ulong"),
     errno: ffi.errno,
   };
+  timingAdd("ffi", started);
   return native;
 }
 

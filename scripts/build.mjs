@@ -10,10 +10,12 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { spawnSync } from "node:child_process";
 import { buildApi } from "./build-api.mjs";
+import { npmAddons } from "./npm-addons.mjs";
 
 const COMMANDS = ["modprobe", "insmod", "rmmod", "lsmod", "modinfo", "coldplug", "tools"];
-const external = ["ffi-napi", "ref-napi", "fzstd", "xz-decompress"];
-const common = { bundle: true, platform: "node", target: "node20", format: "cjs", sourcemap: false, legalComments: "none", logLevel: "warning", external, minifyWhitespace: true, minifySyntax: true };
+// package.json: resolved at run time, where the addons are (npm-addons.mjs).
+const external = ["fzstd", "xz-decompress", "ffi-napi/package.json"];
+const common = { bundle: true, platform: "node", target: "node20", format: "cjs", sourcemap: false, legalComments: "none", logLevel: "warning", external, minifyWhitespace: true, minifySyntax: true, plugins: [npmAddons] };
 
 rmSync("dist", { recursive: true, force: true });
 const scratch = mkdtempSync(join(tmpdir(), "modbundle-build-"));

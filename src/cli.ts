@@ -6,6 +6,7 @@ import { logLine } from "./cli-kit/output";
 import { flushStdout, writeStderr, writeStdout } from "./cli-kit/stdio";
 import { argumentBytes, environmentBytes } from "./cli-kit/process-bytes";
 import { shellInvocation } from "./cli-kit/shell";
+import { timingMark } from "./util/timing";
 import type { CommandIO, KmodCommand } from "./cli-kit/io";
 import type { Kernel } from "./kernel/kernel";
 
@@ -63,6 +64,7 @@ function processIO(prog: string): CommandIO {
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
+  timingMark("main");
   const invokedAs = path.basename(argv[1] ?? "modbundle");
   // `modbundle help modprobe` is `modprobe --help`: the command's own, real usage.
   const helpFor = argv[2] === "help" && argv.length === 4 && KMOD_COMMANDS[argv[3]] ? argv[3] : undefined;
@@ -71,7 +73,9 @@ export async function main(argv: readonly string[]): Promise<number> {
   try {
     if (kmodName !== undefined) {
       const args = helpFor !== undefined ? ["--help"] : argumentBytes(kmodName === invokedAs ? argv.slice(2) : argv.slice(3));
-      return await KMOD_COMMANDS[kmodName]()(args, processIO(kmodName));
+      const command = KMOD_COMMANDS[kmodName]();
+      timingMark("command loaded");
+      return await command(args, processIO(kmodName));
     }
     return await runTools(argv.slice(2), argv[1] ?? "modbundle");
   } catch (error) {

@@ -1,7 +1,5 @@
 import fs = require("node:fs");
-import path = require("node:path");
 import vm = require("node:vm");
-import { createRequire } from "node:module";
 
 /**
  * Loading the program's own files (a command, the kernel interface) through V8's code cache.
@@ -56,46 +54,60 @@ export function createCodeCache(source: string, filename: string): Buffer {
   return Buffer.concat([Buffer.from(source.slice(0, KEY_LINE_LENGTH), "latin1"), script.createCachedData()]);
 }
 
-function readCache(file: string, source: string): Buffer | undefined {
-  if (!source.startsWith(CACHE_KEY_PREFIX)) return undefined;
+/** The cache's code for `source` when it is there and its key line is the file's (self-contained). */
+function readCache(file: string, source: string, keyPrefix: string): Buffer | undefined {
+  if (!source.startsWith(keyPrefix)) return undefined;
+  const keyLineLength = keyPrefix.length + 16 + 1;
   let cache: Buffer;
   try {
-    cache = fs.readFileSync(cacheFileOf(file));
+    cache = process.getBuiltinModule("node:fs").readFileSync(cacheFileOf(file));
   } catch {
     return undefined;
   }
-  if (cache.length <= KEY_LINE_LENGTH || cache.toString("latin1", 0, KEY_LINE_LENGTH) !== source.slice(0, KEY_LINE_LENGTH)) return undefined;
-  return cache.subarray(KEY_LINE_LENGTH);
+  if (cache.length <= keyLineLength || cache.toString("latin1", 0, keyLineLength) !== source.slice(0, keyLineLength)) return undefined;
+  return cache.subarray(keyLineLength);
 }
 
 /** Whether V8 accepts `file`'s cache (for the build's check, in a fresh process). */
 export function codeCacheAccepted(file: string): boolean {
   const source = fs.readFileSync(file, "utf8");
-  const cachedData = readCache(file, source);
+  const cachedData = readCache(file, source, CACHE_KEY_PREFIX);
   return cachedData !== undefined && !new vm.Script(wrap(source), { filename: file, cachedData }).cachedDataRejected;
+}
+
+/**
+ * Runs a CommonJS file of ours with its code cache when there is a good one, and returns its
+ * exports. Like wrap, cacheFileOf and readCache, it uses nothing but built-ins and its arguments:
+ * a worker thread runs their text (startOwnWorker), so that its script is code-cached as well.
+ */
+function runWithCodeCache(file: string, keyPrefix: string): unknown {
+  const source = process.getBuiltinModule("node:fs").readFileSync(file, "utf8");
+  const script = new (process.getBuiltinModule("node:vm").Script)(wrap(source), { filename: file, cachedData: readCache(file, source, keyPrefix) });
+  const module = { exports: {} };
+  const require = process.getBuiltinModule("node:module").createRequire(file);
+  (script.runInThisContext() as (...args: unknown[]) => void).call(module.exports, module.exports, require, module, file, process.getBuiltinModule("node:path").dirname(file));
+  return module.exports;
 }
 
 const loaded = new Map<string, unknown>();
 
 /** Loads one of the program's own CommonJS files, with its code cache when there is a good one. */
 export function loadOwnModule<T>(file: string): T {
-  let exports = loaded.get(file);
-  if (exports === undefined) {
-    const source = fs.readFileSync(file, "utf8");
-    const script = new vm.Script(wrap(source), { filename: file, cachedData: readCache(file, source) });
-    const module = { exports: {} };
-    (script.runInThisContext() as (...args: unknown[]) => void).call(module.exports, module.exports, createRequire(file), module, file, path.dirname(file));
-    exports = module.exports;
-    loaded.set(file, exports);
+  let found = loaded.get(file);
+  if (found === undefined) {
+    found = runWithCodeCache(file, CACHE_KEY_PREFIX);
+    loaded.set(file, found);
   }
-  return exports as T;
+  return found as T;
 }
 
 /**
- * Starts one of the program's own files as a worker thread. The single executable, which has no
- * such files, replaces this module (src/sea/own-modules.ts) and starts the same code from itself.
+ * Starts one of the program's own files as a worker thread, with its code cache (the thread runs
+ * the text of runWithCodeCache and what it calls). The single executable, which has no such files, replaces this module
+ * (src/sea/own-modules.ts) and starts the same code from itself.
  */
 export function startOwnWorker(file: string, options?: import("node:worker_threads").WorkerOptions): import("node:worker_threads").Worker {
   const { Worker } = process.getBuiltinModule("node:worker_threads");
-  return new Worker(file, options);
+  const parts = [wrap, cacheFileOf, readCache, runWithCodeCache].map((part) => part.toString()).join("\n");
+  return new Worker(`${parts}\n${runWithCodeCache.name}(${JSON.stringify(file)}, ${JSON.stringify(CACHE_KEY_PREFIX)});`, { ...options, eval: true });
 }

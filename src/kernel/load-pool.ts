@@ -1,4 +1,5 @@
 import { errnoName, strerror } from "../util/errno";
+import { timingMark } from "../util/timing";
 import { CompressionKind } from "../compress/kind";
 import { KernelError, LoadFlags, LoadPool } from "./kernel";
 import { FinitRequest, ThreadMessage } from "./load-protocol";
@@ -118,8 +119,10 @@ export class ThreadLoadPool implements LoadPool {
   }
 
   private heard(slot: Slot, message: ThreadMessage): void {
-    if (message.kind === "ready") slot.state = "idle";
-    else if (message.kind === "broken") {
+    if (message.kind === "ready") {
+      timingMark("thread ready");
+      slot.state = "idle";
+    } else if (message.kind === "broken") {
       // A thread that died with a request in hand gives it back: the main thread makes the call.
       slot.state = "broken";
       if (slot.current) this.queue.unshift(slot.current);

@@ -2,6 +2,7 @@ import fs = require("node:fs");
 import path = require("node:path");
 import { startOwnWorker } from "../code-cache";
 import { strerror } from "../util/errno";
+import { timingAdd, timingNow } from "../util/timing";
 import { CompressionKind } from "../compress/kind";
 import { InitState, Kernel, KernelError, LoadedModule, LoadFlags, LoadPool, RemoveFlags } from "./kernel";
 import { FinitThread, ThreadLoadPool } from "./load-pool";
@@ -185,10 +186,17 @@ export class RealKernel implements Kernel {
     if (flags.ignoreModversions) kernelFlags |= MODULE_INIT_IGNORE_MODVERSIONS;
     if (flags.ignoreVermagic) kernelFlags |= MODULE_INIT_IGNORE_VERMAGIC;
     try {
+      const started = timingNow();
       const fd = sys.memfdCreate("modbundle", MFD_CLOEXEC);
       try {
         writeAll(fd, image);
-        await finit(fd, params, kernelFlags);
+        timingAdd("memfd", started);
+        const called = timingNow();
+        try {
+          await finit(fd, params, kernelFlags);
+        } finally {
+          timingAdd("kernel", called);
+        }
         return;
       } finally {
         fs.closeSync(fd);

@@ -2,6 +2,7 @@ import { LoadPool } from "../kernel/kernel";
 import { BatchPlan, BatchRequest, planBatch, TargetOutcome } from "./batch-plan";
 import { OK, prefetchLoads, reportInsert, Result, runStep } from "./insert";
 import { runReadyQueue } from "./ready-queue";
+import { timingMark, timingTotals } from "../util/timing";
 import { ModprobeSession } from "./session";
 
 /**
@@ -26,6 +27,7 @@ export function planInsert(session: ModprobeSession, requests: readonly BatchReq
 export async function executeBatch(session: ModprobeSession, plan: BatchPlan, jobs: number): Promise<Result[]> {
   const { nodes } = plan;
   if (nodes.length === 0) return [];
+  timingMark("planned");
   prefetchLoads(session, nodes);
   const kernel = session.kernel;
   const width = Math.min(jobs, nodes.length);
@@ -43,6 +45,8 @@ export async function executeBatch(session: ModprobeSession, plan: BatchPlan, jo
     );
   } finally {
     await pool?.close();
+    timingMark("loaded");
+    timingTotals();
   }
 }
 

@@ -1,6 +1,7 @@
 import { KernelError, ModuleLoader } from "../kernel/kernel";
 import { ModbundleError } from "../errors";
 import { strerror } from "../util/errno";
+import { timingAdd, timingNow } from "../util/timing";
 import { lookupModules } from "../resolve/lookup";
 import { ModuleHandle } from "../resolve/modules";
 import { concatOptions, probePlan } from "./probe-plan";
@@ -58,7 +59,9 @@ export async function runStep(session: ModprobeSession, module: ModuleHandle, op
     return { ok: false, code: "ENOENT" };
   }
   try {
+    const started = timingNow();
     const file = ctx.db.readModule(number);
+    timingAdd("read", started);
     // Loaded only when something is really inserted: -D, -n and -R never pay for it.
     const { insertModule } = await import("../kernel/prepare-image.js");
     await insertModule(loader ?? session.kernel, file, options, {

@@ -3,7 +3,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, it } from "node:test";
-import { cacheFileOf, cacheKeyLine, createCodeCache, loadOwnModule } from "../../src/code-cache";
+import { cacheFileOf, cacheKeyLine, createCodeCache, loadOwnModule, startOwnWorker } from "../../src/code-cache";
 import { REPO_ROOT, tempDir } from "../helpers/paths";
 
 function writeModule(dir: string, name: string, body: string): string {
@@ -33,6 +33,23 @@ describe("code cache", () => {
     assert.equal(loadOwnModule<{ value: string }>(file).value, "new");
   });
 
+  it("a worker thread runs its script through the script's cache", async () => {
+    const dir = tempDir("code-cache");
+    const body = 'require("node:worker_threads").parentPort.postMessage("compiled A");';
+    const file = writeModule(dir, "thread", body);
+    fs.writeFileSync(cacheFileOf(file), createCodeCache(fs.readFileSync(file, "utf8"), file));
+    // Other code of the same length under the same key line: only a thread that took the cache
+    // runs the first text (V8 checks a cache against the source's length alone).
+    fs.writeFileSync(file, fs.readFileSync(file, "utf8").replace("compiled A", "compiled B"));
+    const worker = startOwnWorker(file);
+    const said = await new Promise<unknown>((resolve, reject) => {
+      worker.once("message", resolve);
+      worker.once("error", reject);
+    });
+    await worker.terminate();
+    assert.equal(said, "compiled A");
+  });
+
   it("a file without a key line or with a damaged cache loads as usual", () => {
     const dir = tempDir("code-cache");
     const plain = path.join(dir, "plain.js");
@@ -52,7 +69,7 @@ describe("code cache", () => {
   });
 
   it("every built command file has a cache that V8 accepts in a fresh process", () => {
-    const files = ["commands/modprobe.js", "commands/insmod.js", "commands/rmmod.js", "commands/lsmod.js", "commands/modinfo.js", "commands/tools.js", "kernel/factory.js"];
+    const files = ["commands/modprobe.js", "commands/insmod.js", "commands/rmmod.js", "commands/lsmod.js", "commands/modinfo.js", "commands/tools.js", "kernel/factory.js", "kernel/load-worker.js"];
     const loader = path.join(REPO_ROOT, "build", "src", "code-cache.js");
     for (const relative of files) {
       const file = path.join(REPO_ROOT, "dist", relative);
