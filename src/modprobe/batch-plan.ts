@@ -7,8 +7,9 @@ import { concatOptions, probePlan } from "./probe-plan";
  * dependencies or softdeps), as a graph for a parallel executor: one node per module to load,
  * deduplicated by name, numbered in the order a sequential modprobe would load them (kmod's
  * order, which is also the ready queue's priority), with two kinds of edges:
- * - `needs`: the node's hard dependencies; when one fails, the node is not loaded and fails the
- *   same way (kmod stops a plan at a failed required step);
+ * - `needs`: the node's hard dependencies, and for a post-softdep the module naming it; when
+ *   one fails, the node is not loaded and fails the same way (kmod stops a plan at a failed
+ *   required step);
  * - `after`: order only, whatever the result: softdeps (pre: before their module, post: after
  *   it), and each install command after the previous one, so that commands run one at a time in
  *   kmod's order.
@@ -73,7 +74,7 @@ export function planBatch(ctx: ModuleContext, requests: readonly BatchRequest[],
   let lastCommand: number | undefined;
   const inKernel = (module: ModuleHandle): boolean => !nodeOf.has(module.name) && settings.isInKernel(module);
 
-  const addNode = (module: ModuleHandle, options: string, useCommand: boolean, softAfter: readonly ModuleHandle[]): number => {
+  const addNode = (module: ModuleHandle, options: string, useCommand: boolean, softAfter: readonly ModuleHandle[], postOf: readonly ModuleHandle[]): number => {
     const index = nodes.length;
     const earlier = (names: Iterable<ModuleHandle>): number[] => {
       const found = new Set<number>();
@@ -85,7 +86,7 @@ export function planBatch(ctx: ModuleContext, requests: readonly BatchRequest[],
     };
     const after = earlier(softAfter);
     if (useCommand && lastCommand !== undefined && !after.includes(lastCommand)) after.push(lastCommand);
-    nodes.push({ index, module, options, useCommand, needs: earlier(ctx.dependencies(module)), after });
+    nodes.push({ index, module, options, useCommand, needs: earlier([...ctx.dependencies(module), ...postOf]), after });
     nodeOf.set(module.name, index);
     if (useCommand) lastCommand = index;
     return index;
@@ -101,7 +102,7 @@ export function planBatch(ctx: ModuleContext, requests: readonly BatchRequest[],
       if (nodeOf.has(module.name) || inKernel(module)) continue;
       const options = concatOptions(ctx.options(module), module === target ? extraOptions : undefined);
       const useCommand = ctx.installCommand(module) !== undefined && !step.ignoreCommand;
-      addNode(module, options, useCommand, step.after);
+      addNode(module, options, useCommand, step.after, step.postOf);
     }
     const node = nodeOf.get(target.name);
     return node === undefined ? { kind: "done", existed: false } : { kind: "node", node, already: false };

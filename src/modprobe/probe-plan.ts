@@ -21,6 +21,12 @@ export interface ProbeStep {
    * (batch-plan.ts) keeps these edges.
    */
   readonly after: readonly ModuleHandle[];
+  /**
+   * For a post-softdep, the modules that name it: kmod's sequential walk never reaches it when
+   * such a module failed (a required step's error ends the plan), so a parallel run does not load
+   * it either.
+   */
+  readonly postOf: readonly ModuleHandle[];
 }
 
 export interface Softdeps {
@@ -68,6 +74,7 @@ export function probePlan(
   const required = new Set<ModuleHandle>();
   const order: ModuleHandle[] = [];
   const after = new Map<ModuleHandle, ModuleHandle[]>();
+  const postOf = new Map<ModuleHandle, ModuleHandle[]>();
   const addAfter = (module: ModuleHandle, first: readonly ModuleHandle[]): void => {
     if (first.length > 0) after.set(module, [...(after.get(module) ?? []), ...first]);
   };
@@ -80,6 +87,7 @@ export function probePlan(
     ignoreCommand.set(module, pre.length > 0 || post.length > 0);
     for (const m of post) {
       addAfter(m, [module]);
+      postOf.set(m, [...(postOf.get(m) ?? []), module]);
       expand(m, false, false);
     }
   };
@@ -102,5 +110,5 @@ export function probePlan(
   };
 
   expand(target, true, ignoreTargetCommand);
-  return order.map((module) => ({ module, required: required.has(module), ignoreCommand: ignoreCommand.get(module) === true, after: after.get(module) ?? [] }));
+  return order.map((module) => ({ module, required: required.has(module), ignoreCommand: ignoreCommand.get(module) === true, after: after.get(module) ?? [], postOf: postOf.get(module) ?? [] }));
 }
