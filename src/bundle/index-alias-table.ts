@@ -154,6 +154,14 @@ export function readAliasTable(s: IndexSections, id: Section, aliasBase: number,
     next += table.groups[w + 3];
   }
   if (next > table.sorted.length) throw s.corrupt(`alias table ${id} groups hold ${next} aliases, more than its ${table.sorted.length}`);
+  // Pattern, key (absent: NONE) and target of each record, and each group's prefix, read from
+  // the table's own pool: their volume is bounded as every table's is (IndexSections).
+  let total = 0;
+  for (let w = 0; w < table.records.length; w += ALIAS_WORDS) {
+    total += table.records[w + 1] + (table.records[w + 3] === NONE ? 0 : table.records[w + 3]) + table.records[w + 5];
+  }
+  for (let w = 0; w < table.groups.length; w += GROUP_WORDS) total += table.groups[w + 1];
+  s.checkStringTotal(`alias table ${Section[id] ?? id}`, total, data.length);
   return table;
 }
 

@@ -1,8 +1,8 @@
 import { IndexAlias, ModuleIndex } from "../index/types";
 import { ALIAS_RECORD_WORDS, AliasTables, encodeAliases } from "./index-alias-families";
-import { MODULE_RECORD_WORDS, MemberInfo, MemberRecord, ModuleTables, encodeMembers, encodeModules } from "./index-modules";
-import { OTHER_RECORD_WORDS, OtherTables, encodeBuiltin, encodeDevnames, encodeMeta, encodeSymbols } from "./index-other-tables";
-import { INDEX_DIRECTORY_MAX, IndexSections, IndexSource, Section, bufferIndexSource, encodeSections } from "./index-sections";
+import { MODULE_RECORD_WORDS, MODULE_STRING_REFERENCES, MemberInfo, MemberRecord, ModuleTables, encodeMembers, encodeModules } from "./index-modules";
+import { OTHER_RECORD_WORDS, OTHER_STRING_REFERENCES, OtherTables, encodeBuiltin, encodeDevnames, encodeMeta, encodeSymbols } from "./index-other-tables";
+import { INDEX_DIRECTORY_MAX, IndexSections, IndexSource, Section, StringReferences, bufferIndexSource, encodeSections } from "./index-sections";
 import { StringPool } from "./index-strings";
 
 /**
@@ -58,6 +58,7 @@ export function encodeIndex(content: IndexContent): Buffer {
 }
 
 const RECORD_WORDS: Partial<Record<Section, number>> = { ...MODULE_RECORD_WORDS, ...ALIAS_RECORD_WORDS, ...OTHER_RECORD_WORDS };
+const STRING_REFERENCES: Partial<Record<Section, StringReferences>> = { ...MODULE_STRING_REFERENCES, ...OTHER_STRING_REFERENCES };
 
 /** The sections any lookup by name reads; the catch-all alias family (the last) is added. */
 const LOOKUP_SECTIONS = [Section.CoreStrings, Section.Meta, Section.Members, Section.Modules, Section.ModulesByName, Section.U32s, Section.StringLists, Section.Builtin, Section.BuiltinStrings, Section.AliasFamilies];
@@ -74,7 +75,7 @@ export class BundleIndex {
     directory: Buffer,
     where: string,
   ) {
-    this.sections = new IndexSections(source, directory, where, RECORD_WORDS);
+    this.sections = new IndexSections(source, directory, where, RECORD_WORDS, STRING_REFERENCES);
     this.modules = new ModuleTables(this.sections);
     const moduleCount = (): number => this.modules.moduleCount;
     this.aliases = new AliasTables(this.sections, moduleCount);

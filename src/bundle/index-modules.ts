@@ -1,7 +1,7 @@
 import { ModbundleError } from "../errors";
 import { CompressionKind, compressionCode, compressionFromCode } from "../compress/kind";
 import { IndexModule } from "../index/types";
-import { IndexSections, Section } from "./index-sections";
+import { IndexSections, Section, StringReferences } from "./index-sections";
 import { StringPool, byteCompare, words } from "./index-strings";
 
 /**
@@ -86,6 +86,12 @@ export const MODULE_RECORD_WORDS: Partial<Record<Section, number>> = {
   [Section.ModulesByName]: 1,
   [Section.U32s]: 1,
   [Section.StringLists]: 2,
+};
+
+export const MODULE_STRING_REFERENCES: Partial<Record<Section, StringReferences>> = {
+  [Section.Members]: { pool: Section.CoreStrings, recordWords: MEMBER_WORDS, lengthWords: [1] },
+  [Section.Modules]: { pool: Section.CoreStrings, recordWords: MODULE_WORDS, lengthWords: [1] },
+  [Section.StringLists]: { pool: Section.CoreStrings, recordWords: 2, lengthWords: [1] },
 };
 
 /** Reads members and modules; every reference is checked when it is read. */

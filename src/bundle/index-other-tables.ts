@@ -1,5 +1,5 @@
 import { IndexDevname, IndexSymbol, ModuleIndex } from "../index/types";
-import { IndexSections, Section } from "./index-sections";
+import { IndexSections, Section, StringReferences } from "./index-sections";
 import { StringPool, byteCompare, words } from "./index-strings";
 
 /**
@@ -17,6 +17,13 @@ export const OTHER_RECORD_WORDS: Partial<Record<Section, number>> = {
   [Section.Symbols]: 3,
   [Section.Builtin]: 2,
   [Section.Devnames]: DEVNAME_WORDS,
+};
+
+export const OTHER_STRING_REFERENCES: Partial<Record<Section, StringReferences>> = {
+  [Section.Meta]: { pool: Section.CoreStrings, recordWords: 2, lengthWords: [1] },
+  [Section.Symbols]: { pool: Section.SymbolStrings, recordWords: 3, lengthWords: [1] },
+  [Section.Builtin]: { pool: Section.BuiltinStrings, recordWords: 2, lengthWords: [1] },
+  [Section.Devnames]: { pool: Section.CoreStrings, recordWords: DEVNAME_WORDS, lengthWords: [2] },
 };
 
 export function encodeMeta(index: ModuleIndex, pool: StringPool): Buffer {

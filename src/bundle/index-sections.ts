@@ -92,6 +92,24 @@ export function bufferIndexSource(data: Buffer): IndexSource {
   return { length: data.length, read: (offset, length) => data.subarray(offset, offset + length) };
 }
 
+/**
+ * The strings a table references may add up to at most this many times the bytes of the table and
+ * of its pool together. Strings are shared (a pool holds each once, and references repeat: a
+ * module's name is every one of its aliases' target), so without a bound a small index could name
+ * one long string from a thousand records and make every reader copy and parse it a thousand
+ * times; with it, the work of reading every string is linear in the index's size. Debian 12's
+ * indexes reach 2 at most (an alias family), and a table of short strings passes whatever its
+ * pool: each reference takes 8 bytes of record, which allow 64 bytes of string.
+ */
+export const STRING_VOLUME_FACTOR = 8;
+
+/** Where a table's string references point, and which word of each record holds a length. */
+export interface StringReferences {
+  readonly pool: Section;
+  readonly recordWords: number;
+  readonly lengthWords: readonly number[];
+}
+
 interface Entry {
   readonly offset: number;
   readonly length: number;
@@ -115,6 +133,8 @@ export class IndexSections {
     private readonly where: string,
     /** The record size, in words, of each section that is a table of records. */
     private readonly recordWords: Partial<Record<Section, number>>,
+    /** The string references of each table that has some (their volume is checked on load). */
+    private readonly stringReferences: Partial<Record<Section, StringReferences>> = {},
   ) {
     if (directory.length < 16 || directory.toString("latin1", 0, 4) !== INDEX_MAGIC) throw this.corrupt("bad index magic");
     const version = directory.readUInt32LE(4);
@@ -162,6 +182,8 @@ export class IndexSections {
     if (crc32(data) !== entry.crc) {
       throw new ModbundleError("ECHECKSUM", `${this.where}: index checksum mismatch in section ${Section[id]} (corrupt index)`);
     }
+    const references = this.stringReferences[id];
+    if (references !== undefined) this.checkStringVolume(id, data, references);
     const words = this.recordWords[id];
     if (words !== undefined) {
       if (data.length % (words * 4) !== 0) throw this.corrupt(`section ${Section[id]} has a partial record`);
@@ -175,6 +197,23 @@ export class IndexSections {
     }
     this.loaded.set(id, data);
     return data;
+  }
+
+  /** The bytes of string a table's records reference, against STRING_VOLUME_FACTOR (little-endian words, before any swap). */
+  private checkStringVolume(id: Section, data: Buffer, references: StringReferences): void {
+    const recordBytes = references.recordWords * 4;
+    let total = 0;
+    for (let at = 0; at + recordBytes <= data.length; at += recordBytes) {
+      for (const w of references.lengthWords) total += data.readUInt32LE(at + w * 4);
+    }
+    this.checkStringTotal(`section ${Section[id]}`, total, data.length + (this.entries.get(references.pool)?.length ?? 0));
+  }
+
+  /** Refuses `total` bytes of string referenced by a table whose records and pool hold `bytes`. */
+  checkStringTotal(what: string, total: number, bytes: number): void {
+    if (total > STRING_VOLUME_FACTOR * bytes) {
+      throw this.corrupt(`${what} references ${total} bytes of strings, more than ${STRING_VOLUME_FACTOR} times the ${bytes} bytes of its records and pool`);
+    }
   }
 
   /** A section of records (see recordWords) viewed as u32 words. */

@@ -5,12 +5,16 @@ import { escapeControls } from "../util/escape";
 /** kmod's message format: "<prog>: <LEVEL>: <message>", one line each. */
 export type LogLevel = "FATAL" | "ERROR" | "WARNING" | "NOTICE" | "INFO" | "DEBUG";
 
-export function logText(prog: string, level: LogLevel, message: string): string {
-  return escapeControls(message, { keepNewlines: true }).split("\n").map((line) => `${prog}: ${level}: ${line}\n`).join("");
+/**
+ * The lines of a message, controls escaped for the encoding they will be written in: written as
+ * UTF-8, a character U+0080..U+009F is itself a C1 control.
+ */
+export function logText(prog: string, level: LogLevel, message: string, encoding: "utf8" | "latin1" = "latin1"): string {
+  return escapeControls(message, { keepNewlines: true, writtenAsUtf8: encoding === "utf8" }).split("\n").map((line) => `${prog}: ${level}: ${line}\n`).join("");
 }
 
 export function logLine(prog: string, level: LogLevel, message: string, encoding: "utf8" | "latin1" = "utf8"): void {
-  writeStderr(logText(prog, level, message), encoding);
+  writeStderr(logText(prog, level, message, encoding), encoding);
 }
 
 /**

@@ -45,7 +45,9 @@ async function modinfo(options: ModinfoOptions, io: CommandIO): Promise<number> 
   const out: Output = {
     io,
     layout: { field: options.field, separator: options.separator },
-    error: (message) => io.stderr(`${io.prog}: ERROR: ${message}\n`),
+    // Error lines name modules, paths and kernel versions from a bundle: escaped, as every
+    // kmod-style error line is (cli-kit/kmod-log), on a terminal or not.
+    error: (message) => io.stderr(`${io.prog}: ERROR: ${escapeControls(message)}\n`),
   };
   const session = new ModinfoSession(() => openDatabase(options, io), io.env);
   let ok = true;

@@ -94,6 +94,12 @@ async function infoOfBytes(read: () => { data: Buffer; plainSize?: number }, nam
 export class ModinfoSession {
   private db: ModuleDatabase | undefined;
   private builtinInfo: BuiltinModinfo | undefined;
+  /**
+   * Each module's information, read and decoded once: an alias can match the same module many
+   * times (depmod keeps duplicate aliases), and kmod prints it each time, but one decode per
+   * module keeps the work bounded by the bundle, not by how often its index names a module.
+   */
+  private readonly moduleInfo = new Map<number, Promise<InfoField[]>>();
 
   constructor(
     private readonly openDatabase: () => ModuleDatabase,
@@ -137,7 +143,12 @@ export class ModinfoSession {
       // kmod_module_is_builtin decides where the information comes from, whatever the path.
       if (ctx.isBuiltin(handle)) return toFields(this.builtinStrings(db, handle.name));
       if (filename === undefined) throw new InfoError("ENOENT");
-      return infoOfBytes(() => (db.isBundle ? db.readModule(module) : { data: readRegularFile(bytesOf(filename)) }), filename);
+      let fields = this.moduleInfo.get(module);
+      if (!fields) {
+        fields = infoOfBytes(() => (db.isBundle ? db.readModule(module) : { data: readRegularFile(bytesOf(filename)) }), filename);
+        this.moduleInfo.set(module, fields);
+      }
+      return fields;
     };
     return { name: handle.name, filename, info };
   }

@@ -12,6 +12,12 @@
 const CONTROLS = /[\x00-\x08\x0a-\x1f\x7f]|\xc2[\x80-\x9f]/g;
 // eslint-disable-next-line no-control-regex -- as above
 const CONTROLS_BUT_NEWLINE = /[\x00-\x08\x0b-\x1f\x7f]|\xc2[\x80-\x9f]/g;
+// Text written UTF-8-encoded (log lines, whose messages mix arguments and bundle byte strings): a
+// character U+0080..U+009F is itself a C1 control once encoded.
+// eslint-disable-next-line no-control-regex -- as above
+const CONTROLS_UTF8 = /[\x00-\x08\x0a-\x1f\x7f-\x9f]/g;
+// eslint-disable-next-line no-control-regex -- as above
+const CONTROLS_BUT_NEWLINE_UTF8 = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/g;
 
 function hex(match: string): string {
   let out = "";
@@ -19,8 +25,10 @@ function hex(match: string): string {
   return out;
 }
 
-export function escapeControls(text: string, options: { readonly keepNewlines?: boolean } = {}): string {
-  const pattern = options.keepNewlines ? CONTROLS_BUT_NEWLINE : CONTROLS;
+export function escapeControls(text: string, options: { readonly keepNewlines?: boolean; readonly writtenAsUtf8?: boolean } = {}): string {
+  const pattern = options.writtenAsUtf8
+    ? (options.keepNewlines ? CONTROLS_BUT_NEWLINE_UTF8 : CONTROLS_UTF8)
+    : (options.keepNewlines ? CONTROLS_BUT_NEWLINE : CONTROLS);
   pattern.lastIndex = 0;
   return pattern.test(text) ? text.replace(pattern, hex) : text;
 }

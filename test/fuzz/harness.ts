@@ -41,6 +41,7 @@ export const FUZZ_TARGETS = [
   "bundle-commands",
   "kmod-index",
   "decompress",
+  "bundle-index",
 ] as const;
 
 export type FuzzTargetName = (typeof FUZZ_TARGETS)[number];

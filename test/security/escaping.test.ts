@@ -46,6 +46,8 @@ describe("strings from a bundle are printed escaped (finding 3)", () => {
     assert.equal(escapeControls("\xc2\x9b2J"), "\\xc2\\x9b2J");
     const utf8 = Buffer.from("Michał Mirosław\tÉ", "utf8").toString("latin1");
     assert.equal(escapeControls(utf8), utf8);
+    // Text written UTF-8-encoded (log lines): a character U+0080..U+009F would become a C1 control.
+    assert.equal(escapeControls("a\x80b\x9b\xa0\xe9\n", { writtenAsUtf8: true }), "a\\x80b\\x9b\xa0\xe9\\x0a");
   });
 
   it("list and list --long", () => {
