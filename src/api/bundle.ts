@@ -1,9 +1,9 @@
-import os = require("node:os");
 import { loadModprobeConfig } from "../config/load";
 import { decompress } from "../compress/decompress";
 import { ModbundleError } from "../errors";
 import { concatOptions, probePlan } from "../modprobe/probe-plan";
-import { openModuleDatabase } from "../resolve/locate";
+import { openBundleDatabase } from "../resolve/locate";
+import { BundleIndex } from "../bundle/index-codec";
 import { lookupModules } from "../resolve/lookup";
 import { ModuleDatabase } from "../resolve/module-db";
 import { ModuleContext, ModuleHandle } from "../resolve/modules";
@@ -24,7 +24,11 @@ import { LoadStep, LookupResult, ModuleBytes, ModuleSummary, OpenOptions } from 
 export class ModuleBundle {
   private readonly ctx: ModuleContext;
 
-  private constructor(private readonly db: ModuleDatabase, options: OpenOptions) {
+  private constructor(
+    private readonly db: ModuleDatabase,
+    private readonly index: BundleIndex,
+    options: OpenOptions,
+  ) {
     const warn = options.onWarning ?? (() => undefined);
     const config = loadModprobeConfig({
       paths: (options.config ?? []).map(byteStringOf),
@@ -41,9 +45,9 @@ export class ModuleBundle {
   /** Opens a bundle file or a block device holding one (read with two reads; modules on demand). */
   static open(file: string, options: OpenOptions = {}): ModuleBundle {
     const root = options.root !== undefined ? byteStringOf(options.root) : undefined;
-    const db = openModuleDatabase({ bundle: byteStringOf(file), root, env: {}, release: () => os.release() });
+    const { db, index } = openBundleDatabase(byteStringOf(file), root, {});
     try {
-      return new ModuleBundle(db, options);
+      return new ModuleBundle(db, index, options);
     } catch (error) {
       db.close();
       throw error;
@@ -51,11 +55,11 @@ export class ModuleBundle {
   }
 
   get kernelVersion(): string {
-    return this.db.index.kernelVersion;
+    return this.index.kernelVersion;
   }
 
   get moduleCount(): number {
-    return this.db.index.moduleCount;
+    return this.index.moduleCount;
   }
 
   /** Every module, in the bundle's order. */
@@ -72,7 +76,7 @@ export class ModuleBundle {
   private summary(n: number): ModuleSummary {
     return {
       name: this.db.moduleName(n),
-      path: this.db.index.modulePath(n),
+      path: this.index.modulePath(n),
       dependencies: this.db.moduleDeps(n).reverse().map((d) => this.db.moduleName(d)),
     };
   }

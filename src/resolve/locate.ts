@@ -1,5 +1,6 @@
 import fs = require("node:fs");
 import { Bundle } from "../bundle/reader";
+import { BundleIndex } from "../bundle/index-codec";
 import { ModbundleError } from "../errors";
 import { ByteSource } from "../io/byte-source";
 import { openByteSource } from "../io/open-source";
@@ -67,7 +68,13 @@ function isDirectory(file: string): boolean {
   }
 }
 
-function openBundleFile(file: string, origin: BundleOrigin, root: string | undefined, version: string | undefined, env: NodeJS.ProcessEnv): ModuleDatabase {
+/** A database opened from a bundle, with the bundle's own index (what describes it as a bundle). */
+export interface BundleDatabase {
+  readonly db: ModuleDatabase;
+  readonly index: BundleIndex;
+}
+
+function openBundleFile(file: string, origin: BundleOrigin, root: string | undefined, version: string | undefined, env: NodeJS.ProcessEnv): BundleDatabase {
   const named = origin === "$MODBUNDLE" ? `$MODBUNDLE (${file})` : file;
   if (origin !== "default" && isDirectory(file)) {
     throw new ModbundleError("EBUNDLE", `${named} is a directory, not a bundle; for a module directory ROOT/lib/modules/VERSION give ROOT with modprobe -d or modinfo -b`);
@@ -88,7 +95,7 @@ function openBundleFile(file: string, origin: BundleOrigin, root: string | undef
       throw new ModbundleError("EBUNDLE", `${named} holds the modules of kernel ${bundleVersion}, not of ${version}`);
     }
     const dirname = absoluteAsKmod(`${root ?? ""}/lib/modules/${version ?? bundleVersion}`);
-    return new ModuleDatabase(dirname, new BundleIndexLookup(bundle.index), bundle, `bundle ${file}`);
+    return { db: new ModuleDatabase(dirname, new BundleIndexLookup(bundle.index), bundle, `bundle ${file}`), index: bundle.index };
   } catch (error) {
     source.close();
     if (origin === "$MODBUNDLE" && error instanceof ModbundleError && !error.message.startsWith("$MODBUNDLE")) {
@@ -98,13 +105,18 @@ function openBundleFile(file: string, origin: BundleOrigin, root: string | undef
   }
 }
 
+/** The bundle FILE (as --bundle FILE names it), never a module directory. */
+export function openBundleDatabase(file: string, root: string | undefined, env: NodeJS.ProcessEnv): BundleDatabase {
+  return openBundleFile(file, "--bundle", root, undefined, env);
+}
+
 export function openModuleDatabase(options: LocateOptions): ModuleDatabase {
-  if (options.bundle !== undefined) return openBundleFile(options.bundle, "--bundle", options.root, options.version, options.env);
-  if (options.env.MODBUNDLE) return openBundleFile(options.env.MODBUNDLE, "$MODBUNDLE", options.root, options.version, options.env);
+  if (options.bundle !== undefined) return openBundleFile(options.bundle, "--bundle", options.root, options.version, options.env).db;
+  if (options.env.MODBUNDLE) return openBundleFile(options.env.MODBUNDLE, "$MODBUNDLE", options.root, options.version, options.env).db;
   const version = options.version ?? options.release();
   const defaultBundle = defaultBundlePath(options.root, version);
   if (fs.existsSync(bytesOf(defaultBundle))) {
-    return openBundleFile(defaultBundle, "default", options.root, version, options.env);
+    return openBundleFile(defaultBundle, "default", options.root, version, options.env).db;
   }
   const dirname = moduleDirname(options.root, options.version, () => version);
   // kmod's .bin indexes when the directory has them; its text files only when it has not.

@@ -1,7 +1,7 @@
 import fs = require("node:fs");
 import path = require("node:path");
 import { Bundle } from "../bundle/reader";
-import { BundleIndex, MemberInfo } from "../bundle/index-codec";
+import { MemberInfo } from "../bundle/index-codec";
 import { detectCompression } from "../compress/kind";
 import { ModbundleError, describeSystemError } from "../errors";
 import { readRegularFile } from "../io/regular-file";
@@ -36,11 +36,6 @@ export class ModuleDatabase {
     return this.bundle !== undefined;
   }
 
-  /** The bundle's own index (for what describes a bundle as such: the API, for one). */
-  get index(): BundleIndex {
-    if (!this.bundle) throw new ModbundleError("EUSAGE", `${this.description} is not a bundle`);
-    return this.bundle.index;
-  }
 
   /** The module number of a normalised name, or -1 (modules.dep lookup). */
   findModule(name: string): number {
@@ -87,7 +82,8 @@ export class ModuleDatabase {
 
   /** A hint that these modules will be read: a remote bundle fetches them together. */
   prefetchModules(modules: readonly number[]): void {
-    this.bundle?.prefetchMembers(modules.map((module) => this.index.moduleMember(module)));
+    const bundle = this.bundle;
+    bundle?.prefetchMembers(modules.map((module) => bundle.index.moduleMember(module)));
   }
 
   /** A module's stored bytes: from the bundle (checksum verified) or from its file. */
