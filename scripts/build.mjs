@@ -32,7 +32,7 @@ try {
   // Remote bundles: the source and its HTTP worker are loaded by file name, only for a URL.
   for (const name of ["remote-source", "http-worker"]) await build({ ...common, entryPoints: [`src/io/${name}.ts`], outfile: `dist/io/${name}.js` });
 
-  const entries = [...COMMANDS.map((name) => [`src/commands/${name}.ts`, `dist/commands/${name}.js`]), ["src/kernel/factory.ts", "dist/kernel/factory.js"], ["src/kernel/load-worker.ts", "dist/kernel/load-worker.js"]];
+  const entries = [...COMMANDS.map((name) => [`src/commands/${name}.ts`, `dist/commands/${name}.js`]), ["src/kernel/factory.ts", "dist/kernel/factory.js"], ["src/kernel/load-worker.ts", "dist/kernel/load-worker.js"], ["src/pack/depmod-worker.ts", "dist/commands/depmod-worker.js"]];
   await Promise.all(
     entries.map(async ([entry, outfile]) => {
       const result = await build({ ...common, entryPoints: [entry], outfile, write: false });

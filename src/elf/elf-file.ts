@@ -25,6 +25,15 @@ export const SHN_ABS = 0xfff1;
 export const SHN_LORESERVE = 0xff00;
 export const STB_WEAK = 2;
 
+/** Section names as the name table holds them, made once: a tree's modules are asked for the same few. */
+const NUL_TERMINATED = new Map<string, Buffer>();
+
+function nulTerminated(name: string): Buffer {
+  let bytes = NUL_TERMINATED.get(name);
+  if (bytes === undefined) NUL_TERMINATED.set(name, (bytes = Buffer.from(name + "\0", "latin1")));
+  return bytes;
+}
+
 export class ElfFile {
   readonly is64: boolean;
   readonly littleEndian: boolean;
@@ -90,12 +99,16 @@ export class ElfFile {
 
   /** The first section of this name that has data in the file. */
   section(name: string): ElfSection | undefined {
-    const wanted = Buffer.from(name + "\0", "latin1");
+    const wanted = nulTerminated(name);
+    const data = this.data;
     const end = this.namesOffset + this.namesSize;
     for (let i = 0; i < this.sectionCount; i++) {
       const at = this.namesOffset + this.nameOffsets[i];
-      if (at + wanted.length > end || this.data[at] !== wanted[0]) continue;
-      if (this.data.compare(wanted, 0, wanted.length, at, at + wanted.length) !== 0) continue;
+      if (at + wanted.length > end) continue;
+      // Byte by byte: most names differ within a few bytes, sooner than a native compare is called.
+      let k = 0;
+      while (k < wanted.length && data[at + k] === wanted[k]) k++;
+      if (k < wanted.length) continue;
       const section = this.sectionAt(i) as ElfSection;
       if (section.type !== SHT_NOBITS) return section;
     }

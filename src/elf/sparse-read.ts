@@ -1,10 +1,10 @@
 /**
  * Reads only the parts of an ELF object that a reader of a few sections needs: the header, the
  * section header table, the section name table and the named sections, each into its own place
- * in `into` (which is the file's size or larger; the bytes between are zeroed, so that a reader
- * that strays outside those sections sees zeros, never another file's bytes). depmod needs about
- * a sixth of a module's bytes (its symbol and string tables, .modinfo, __versions); reading only
- * those saves most of the I/O and copying of a whole tree. Anything that does not look like a
+ * in `into`, which is the file's size or larger and all zeros (the caller keeps it so, zeroing
+ * again what `read` filled: a reader that strays outside those sections sees zeros, never another
+ * file's bytes). depmod needs about a sixth of a module's bytes (its symbol and string tables,
+ * .modinfo, __versions); reading only those saves most of the I/O and copying of a whole tree. Anything that does not look like a
  * well-formed ELF header and section table is read whole instead, so that ElfFile reports it
  * exactly as it would.
  */
@@ -39,7 +39,6 @@ export function readElfParts(read: ReadInto, size: number, into: Buffer, section
   const shstrndx = u16(is64 ? 0x3e : 0x32);
   const fits = (offset: number, length: number): boolean => offset >= 0 && length >= 0 && offset <= size && length <= size - offset;
   if (shnum === 0 || shentsize < (is64 ? 64 : 40) || shstrndx >= shnum || !fits(shoff, shnum * shentsize)) return whole();
-  data.fill(0, headerSize);
   read(shoff, shnum * shentsize, data.subarray(shoff));
   const at = (i: number): number => shoff + i * shentsize;
   const offsetOf = (i: number): number => (is64 ? u64(at(i) + 24) : u32(at(i) + 16));

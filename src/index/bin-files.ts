@@ -1,7 +1,7 @@
 import { moduleNameFromPath, normalizeAlias } from "../util/modname";
 import { KmodBinFile } from "./kmod-trie-format";
 import { KmodTrieWriter } from "./kmod-trie-writer";
-import { ModuleIndex } from "./types";
+import { IndexAlias, ModuleIndex } from "./types";
 
 /**
  * kmod's binary index files, written from the index as Debian's depmod (kmod 30) writes them
@@ -25,10 +25,7 @@ export function renderBinIndex(index: ModuleIndex, file: KmodBinFile, lists: Bui
       });
       break;
     case "modules.alias.bin":
-      for (const alias of index.aliases) {
-        if (alias.key !== undefined) trie.insert(alias.key, alias.target, alias.module);
-      }
-      break;
+      return renderAliasBin(index.aliases);
     case "modules.symbols.bin":
       for (const symbol of index.symbols) trie.insert(`symbol:${symbol.name}`, modules[symbol.module].name, symbol.module);
       break;
@@ -43,6 +40,15 @@ export function renderBinIndex(index: ModuleIndex, file: KmodBinFile, lists: Bui
         if (key !== undefined) trie.insert(key, module, 0);
       }
       break;
+  }
+  return trie.toBuffer();
+}
+
+/** modules.alias.bin from the index's aliases alone (which is what a second thread is given to write it). */
+export function renderAliasBin(aliases: readonly IndexAlias[]): Buffer {
+  const trie = new KmodTrieWriter();
+  for (const alias of aliases) {
+    if (alias.key !== undefined) trie.insert(alias.key, alias.target, alias.module);
   }
   return trie.toBuffer();
 }

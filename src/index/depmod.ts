@@ -24,10 +24,10 @@ export interface DepmodModule {
 }
 
 /**
- * What depmod keeps of a parsed module. Symbol names go through `intern`, so that a name needed
- * by thousands of modules is held once: pack keeps this for every module until the end.
+ * What depmod keeps of a parsed module (pack keeps it for every module until the end, which is
+ * why the module's reader interns symbol names: a name needed by thousands of modules is held once).
  */
-export function depmodModule(path: string, object: ModuleObject, intern: (name: string) => string = (n) => n): DepmodModule {
+export function depmodModule(path: string, object: ModuleObject): DepmodModule {
   const values = (key: string): string[] => {
     const out: string[] = [];
     for (const entry of object.modinfo) if (entry.key === key && entry.value !== null) out.push(entry.value);
@@ -35,8 +35,8 @@ export function depmodModule(path: string, object: ModuleObject, intern: (name: 
   };
   return {
     path,
-    exports: object.exports.map((e) => intern(e.name)),
-    needed: object.needed.map((n) => intern(n.name)),
+    exports: object.exports.map((e) => e.name),
+    needed: object.needed.map((n) => n.name),
     aliases: values("alias"),
     softdeps: values("softdep"),
     weakdeps: values("weakdep"),

@@ -9,7 +9,7 @@ import { ModuleIndex } from "./types";
  */
 export type IndexFileName = TextIndexFile | KmodBinFile;
 
-const ORDER: readonly IndexFileName[] = [
+export const INDEX_FILE_ORDER: readonly IndexFileName[] = [
   "modules.dep",
   "modules.dep.bin",
   "modules.alias",
@@ -29,8 +29,9 @@ export interface IndexFile {
 }
 
 export function renderIndexFiles(index: ModuleIndex, lists: BuiltinLists): IndexFile[] {
-  return ORDER.map((name) => ({
-    name,
-    data: name.endsWith(".bin") ? renderBinIndex(index, name as KmodBinFile, lists) : Buffer.from(renderTextIndex(index, name as TextIndexFile), "latin1"),
-  }));
+  return INDEX_FILE_ORDER.map((name) => ({ name, data: renderIndexFile(index, name, lists) }));
+}
+
+export function renderIndexFile(index: ModuleIndex, name: IndexFileName, lists: BuiltinLists): Buffer {
+  return name.endsWith(".bin") ? renderBinIndex(index, name as KmodBinFile, lists) : Buffer.from(renderTextIndex(index, name as TextIndexFile), "latin1");
 }

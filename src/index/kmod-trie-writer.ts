@@ -2,142 +2,159 @@ import { KMOD_INDEX_MAGIC, KMOD_INDEX_VERSION, NODE_CHILDS, NODE_PREFIX, NODE_VA
 
 /**
  * The one writer of kmod's binary index files (modules.*.bin), byte for byte as Debian's depmod
- * (kmod 30, tools/depmod.c index_insert and index_write) writes them: keys are inserted into a
- * Patricia trie exactly as depmod splits its nodes, each node's values are kept sorted by
- * priority (a value goes before the first one of equal or higher priority, so equal priorities
- * end up in reverse insertion order), and the trie is written post-order, children before their
- * parent, the root's offset patched into the head. The format is described in
+ * (kmod 30, tools/depmod.c index_insert and index_write) writes them. The format is described in
  * kmod-trie-format.ts.
+ *
+ * depmod inserts keys one by one into a Patricia trie, splitting a node's prefix where a new key
+ * leaves it. The trie that comes out depends only on the set of keys (a node is the root, the end
+ * of a key, or a place where keys part), so it is built here from the sorted keys instead, and
+ * written as it is built: depmod writes post-order (a node's children in byte order, each with
+ * its subtree, then the node), which is the order a recursion over sorted keys reaches them in.
+ * The root keeps an empty prefix, as depmod's does. A key's values are sorted by priority, a
+ * value going before the first one of equal or higher priority (so equal priorities end up in
+ * reverse insertion order).
  */
-interface TrieValue {
-  readonly priority: number;
-  /** A byte string (latin1). */
-  readonly value: string;
-}
-
-class TrieNode {
-  /** The bytes after the arc that leads here (path compression), as a latin1 string. */
-  prefix: string;
-  values: TrieValue[] = [];
-  /** Indexed by byte; first/last bound the occupied range (first > last when none). */
-  children: Array<TrieNode | undefined> = [];
-  first = 128;
-  last = 0;
-  /** The node's offset word, once written. */
-  written = 0;
-
-  constructor(prefix: string) {
-    this.prefix = prefix;
-  }
-
-  addValue(value: string, priority: number): void {
-    let at = 0;
-    while (at < this.values.length && this.values[at].priority < priority) at++;
-    this.values.splice(at, 0, { priority, value });
-  }
-
-  setChild(ch: number, child: TrieNode): void {
-    this.children[ch] = child;
-    if (ch < this.first) this.first = ch;
-    if (ch > this.last) this.last = ch;
-  }
-}
-
 export class KmodTrieWriter {
-  private readonly root = new TrieNode("");
+  /** Per distinct key (a latin1 byte string), its entries: indices into values/priorities. */
+  private readonly byKey = new Map<string, number[]>();
+  private readonly values: string[] = [];
+  private readonly priorities: number[] = [];
 
   /** index_insert: `key` and `value` are byte strings (latin1). */
   insert(key: string, value: string, priority: number): void {
-    let node = this.root;
-    let i = 0;
-    while (true) {
-      const prefix = node.prefix;
-      let j = 0;
-      for (; j < prefix.length; j++) {
-        // A key ending inside the prefix compares its end (NUL in C) against the prefix byte.
-        if (i + j >= key.length || prefix.charCodeAt(j) !== key.charCodeAt(i + j)) {
-          // The node keeps prefix[0..j]; a new child at prefix[j] takes over the rest.
-          const child = new TrieNode(prefix.slice(j + 1));
-          child.values = node.values;
-          child.children = node.children;
-          child.first = node.first;
-          child.last = node.last;
-          node.prefix = prefix.slice(0, j);
-          node.values = [];
-          node.children = [];
-          node.first = 128;
-          node.last = 0;
-          node.setChild(prefix.charCodeAt(j), child);
-          break;
-        }
-      }
-      i += j;
-      if (i === key.length) {
-        node.addValue(value, priority);
-        return;
-      }
-      const ch = key.charCodeAt(i);
-      const next = node.children[ch];
-      if (next === undefined) {
-        const child = new TrieNode(key.slice(i + 1));
-        child.addValue(value, priority);
-        node.setChild(ch, child);
-        return;
-      }
-      node = next;
-      i++;
-    }
+    const entry = this.values.length;
+    this.values.push(value);
+    this.priorities.push(priority);
+    const entries = this.byKey.get(key);
+    if (entries === undefined) this.byKey.set(key, [entry]);
+    else entries.push(entry);
   }
 
   /** index_write: the whole file. */
   toBuffer(): Buffer {
-    const out = new ByteWriter();
-    out.u32(KMOD_INDEX_MAGIC);
-    out.u32(KMOD_INDEX_VERSION);
-    out.u32(0); // the root's offset, known once the root is written (last)
-    // Post-order: a node's children are written (and their offset words kept on them) first.
-    const write = (node: TrieNode): void => {
-      const hasChildren = node.first <= node.last;
-      if (hasChildren) {
-        for (let ch = node.first; ch <= node.last; ch++) {
-          const child = node.children[ch];
-          if (child !== undefined) write(child);
-        }
-      }
-      let flagged = out.length;
-      if (node.prefix.length > 0) {
-        out.latin1(node.prefix);
-        out.byte(0);
-        flagged |= NODE_PREFIX;
-      }
-      if (hasChildren) {
-        out.byte(node.first);
-        out.byte(node.last);
-        for (let ch = node.first; ch <= node.last; ch++) out.u32(node.children[ch]?.written ?? 0);
-        flagged |= NODE_CHILDS;
-      }
-      if (node.values.length > 0) {
-        out.u32(node.values.length);
-        for (const v of node.values) {
-          out.u32(v.priority);
-          out.latin1(v.value);
-          out.byte(0);
-        }
-        flagged |= NODE_VALUES;
-      }
-      node.written = flagged >>> 0;
-    };
-    write(this.root);
-    const file = out.finish();
-    file.writeUInt32BE(this.root.written, 8);
-    return file;
+    const keys = [...this.byKey.keys()];
+    // Code-unit order, which for latin1 strings is byte order, a key before its extensions.
+    keys.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    const writing = new TrieWriting(keys, (key) => this.sortedEntries(key), this.values, this.priorities);
+    return writing.file();
+  }
+
+  /** A key's entries by priority, equal priorities latest first (depmod's insertion rule). */
+  private sortedEntries(key: string): number[] {
+    const entries = this.byKey.get(key) as number[];
+    if (entries.length > 1) entries.sort((a, b) => this.priorities[a] - this.priorities[b] || b - a);
+    return entries;
   }
 }
 
-/** An append-only byte buffer that grows by doubling. */
-class ByteWriter {
+/** One toBuffer: the recursion over the sorted keys, with its output and a stack of child words. */
+class TrieWriting {
   private buffer = Buffer.allocUnsafe(1 << 16);
-  length = 0;
+  private length = 0;
+  /** Children written but not yet claimed by their parent: byte and offset word, pairwise. */
+  private stack = new Float64Array(1024);
+  private top = 0;
+
+  constructor(
+    private readonly keys: readonly string[],
+    private readonly entriesOf: (key: string) => readonly number[],
+    private readonly values: readonly string[],
+    private readonly priorities: readonly number[],
+  ) {}
+
+  file(): Buffer {
+    this.reserve(12);
+    this.u32(KMOD_INDEX_MAGIC);
+    this.u32(KMOD_INDEX_VERSION);
+    this.u32(0); // the root's offset, known once the root is written (last)
+    const root = this.keys.length === 0 ? this.length : this.node(0, this.keys.length, 0, true);
+    const file = this.buffer.subarray(0, this.length);
+    file.writeUInt32BE(root >>> 0, 8);
+    return file;
+  }
+
+  /**
+   * Writes the node for keys[lo..hi) (which share their first `depth` bytes), its subtrees first;
+   * returns its offset word.
+   */
+  private node(lo: number, hi: number, depth: number, isRoot: boolean): number {
+    const keys = this.keys;
+    const first = keys[lo];
+    let end = depth;
+    if (!isRoot) {
+      // The keys' common prefix is that of the first and the last, they being sorted.
+      const last = keys[hi - 1];
+      const limit = Math.min(first.length, last.length);
+      while (end < limit && first.charCodeAt(end) === last.charCodeAt(end)) end++;
+    }
+    // A key ending here is the first one (it sorts before its extensions); the rest go on.
+    const ownKey = first.length === end;
+    const base = this.top;
+    let at = ownKey ? lo + 1 : lo;
+    while (at < hi) {
+      const byte = keys[at].charCodeAt(end);
+      let next = at + 1;
+      while (next < hi && keys[next].charCodeAt(end) === byte) next++;
+      const word = this.node(at, next, end + 1, false);
+      this.push(byte, word);
+      at = next;
+    }
+
+    const entries = ownKey ? this.entriesOf(first) : undefined;
+    const children = (this.top - base) / 2;
+    const firstByte = children > 0 ? this.stack[base] : 0;
+    const lastByte = children > 0 ? this.stack[this.top - 2] : -1;
+    let size = end > depth ? end - depth + 1 : 0;
+    if (children > 0) size += 2 + 4 * (lastByte - firstByte + 1);
+    if (entries !== undefined) {
+      size += 4;
+      for (let k = 0; k < entries.length; k++) size += 5 + this.values[entries[k]].length;
+    }
+    this.reserve(size);
+    let word = this.length;
+    if (end > depth) {
+      this.latin1(first, depth, end);
+      this.buffer[this.length++] = 0;
+      word |= NODE_PREFIX;
+    }
+    if (children > 0) {
+      const b = this.buffer;
+      b[this.length++] = firstByte;
+      b[this.length++] = lastByte;
+      let k = base;
+      for (let byte = firstByte; byte <= lastByte; byte++) {
+        if (k < this.top && this.stack[k] === byte) {
+          this.u32(this.stack[k + 1]);
+          k += 2;
+        } else {
+          this.u32(0);
+        }
+      }
+      this.top = base;
+      word |= NODE_CHILDS;
+    }
+    if (entries !== undefined) {
+      this.u32(entries.length);
+      for (let k = 0; k < entries.length; k++) {
+        const value = this.values[entries[k]];
+        this.u32(this.priorities[entries[k]]);
+        this.latin1(value, 0, value.length);
+        this.buffer[this.length++] = 0;
+      }
+      word |= NODE_VALUES;
+    }
+    return word >>> 0;
+  }
+
+  private push(byte: number, word: number): void {
+    if (this.top + 2 > this.stack.length) {
+      const bigger = new Float64Array(this.stack.length * 2);
+      bigger.set(this.stack);
+      this.stack = bigger;
+    }
+    this.stack[this.top++] = byte;
+    this.stack[this.top++] = word;
+  }
 
   private reserve(n: number): void {
     if (this.length + n <= this.buffer.length) return;
@@ -148,13 +165,7 @@ class ByteWriter {
     this.buffer = bigger;
   }
 
-  byte(b: number): void {
-    this.reserve(1);
-    this.buffer[this.length++] = b;
-  }
-
-  u32(n: number): void {
-    this.reserve(4);
+  private u32(n: number): void {
     const b = this.buffer;
     const at = this.length;
     b[at] = n >>> 24;
@@ -164,18 +175,15 @@ class ByteWriter {
     this.length = at + 4;
   }
 
-  /** A byte string: short ones (most prefixes) byte by byte, which beats a native call. */
-  latin1(text: string): void {
-    this.reserve(text.length);
-    if (text.length < 32) {
-      for (let k = 0; k < text.length; k++) this.buffer[this.length + k] = text.charCodeAt(k);
+  /** text[start..end), a byte string: short runs byte by byte, which beats a native call. */
+  private latin1(text: string, start: number, end: number): void {
+    const n = end - start;
+    if (n < 32) {
+      const b = this.buffer;
+      for (let k = 0; k < n; k++) b[this.length + k] = text.charCodeAt(start + k);
     } else {
-      this.buffer.write(text, this.length, "latin1");
+      this.buffer.write(start === 0 && end === text.length ? text : text.slice(start, end), this.length, "latin1");
     }
-    this.length += text.length;
-  }
-
-  finish(): Buffer {
-    return this.buffer.subarray(0, this.length);
+    this.length += n;
   }
 }

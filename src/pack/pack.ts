@@ -1,11 +1,9 @@
-import fs = require("node:fs");
-import { createInterner } from "../util/interner";
+import { Interner } from "../util/interner";
 import path = require("node:path");
 import { ModbundleError, describeSystemError } from "../errors";
-import { openRegularFile, readRegularFile } from "../io/regular-file";
+import { readRegularFile } from "../io/regular-file";
 import { compress } from "../compress/compress";
 import { CompressionKind, compressionExtension } from "../compress/kind";
-import { readElfParts } from "../elf/sparse-read";
 import { DepmodModule, computeIndex, depmodModule, listsInput } from "../index/depmod";
 import { ModuleIndex } from "../index/types";
 import { BundleWriter } from "../bundle/writer";
@@ -15,6 +13,7 @@ import { uncompressedModulePath } from "../util/modname";
 import { checkOutputDirectory, checkSomethingToPack } from "./check-inputs";
 import { selectModules } from "./select";
 import { parseTreeModule } from "./tree-module";
+import { ReusableReader } from "./module-reader";
 
 export type PackCompression = "keep" | CompressionKind;
 
@@ -54,70 +53,6 @@ function readTreeFile(entry: TreeEntry): Buffer {
   }
 }
 
-/**
- * One buffer, grown as needed, that every module is read into in turn: pack allocates almost
- * nothing per module, which keeps its memory flat and the garbage collector idle.
- */
-export class ReusableReader {
-  private buffer = Buffer.allocUnsafe(1 << 20);
-
-  /**
-   * Only the header, section table and named sections of an uncompressed module (the rest
-   * zeroed); a compressed one whole. The buffer is reused by the next call.
-   */
-  readSections(entry: TreeEntry, sections: readonly string[]): Buffer {
-    let fd: number;
-    try {
-      fd = fs.openSync(entry.absolute, "r");
-    } catch (error) {
-      throw new ModbundleError("EIO", `${entry.absolute}: ${describeSystemError(error)}`);
-    }
-    try {
-      const size = fs.fstatSync(fd).size;
-      if (size > this.buffer.length) this.buffer = Buffer.allocUnsafe(Math.max(size, this.buffer.length * 2));
-      const read = (offset: number, length: number, into: Buffer): void => {
-        let done = 0;
-        while (done < length) {
-          const n = fs.readSync(fd, into, done, length - done, offset + done);
-          if (n === 0) throw new ModbundleError("EIO", `${entry.absolute}: file shrank while being read`);
-          done += n;
-        }
-      };
-      return readElfParts(read, size, this.buffer, sections);
-    } catch (error) {
-      if (error instanceof ModbundleError) throw error;
-      throw new ModbundleError("EIO", `${entry.absolute}: ${describeSystemError(error)}`);
-    } finally {
-      fs.closeSync(fd);
-    }
-  }
-
-  read(entry: TreeEntry): Buffer {
-    let fd: number;
-    try {
-      fd = openRegularFile(entry.absolute).fd;
-    } catch (error) {
-      throw new ModbundleError("EIO", `${entry.absolute}: ${describeSystemError(error)}`);
-    }
-    try {
-      const size = fs.fstatSync(fd).size;
-      if (size > this.buffer.length) this.buffer = Buffer.allocUnsafe(Math.max(size, this.buffer.length * 2));
-      let done = 0;
-      while (done < size) {
-        const n = fs.readSync(fd, this.buffer, done, size - done, done);
-        if (n === 0) throw new ModbundleError("EIO", `${entry.absolute}: file shrank while being read`);
-        done += n;
-      }
-      return this.buffer.subarray(0, size);
-    } catch (error) {
-      if (error instanceof ModbundleError) throw error;
-      throw new ModbundleError("EIO", `${entry.absolute}: ${describeSystemError(error)}`);
-    } finally {
-      fs.closeSync(fd);
-    }
-  }
-}
-
 /** The stored path for a module re-encoded to `kind`: the compression suffix replaced. */
 function storedPath(relpath: string, kind: CompressionKind): string {
   return uncompressedModulePath(relpath) + compressionExtension(kind);
@@ -148,7 +83,7 @@ export async function pack(options: PackOptions): Promise<PackResult> {
     let bytesStored = 0;
     const reader = new ReusableReader();
     const storedFrom = new Map<string, string>();
-    const intern = createInterner();
+    const interner = new Interner();
     let leftOut = 0;
     for (const [done, entry] of entries.entries()) {
       let raw: Buffer;
@@ -161,7 +96,7 @@ export async function pack(options: PackOptions): Promise<PackResult> {
         options.onModuleError?.(`cannot read ${error.message} (left out of the bundle)`);
         continue;
       }
-      const { object, found, plain, broken } = await parseTreeModule(raw, entry.absolute);
+      const { object, found, plain, broken } = await parseTreeModule(raw, entry.absolute, interner);
       if (broken !== undefined) options.onModuleError?.(broken);
       // A broken module is stored as found, whatever --compress says: its bytes may not decode.
       const target = options.compression === "keep" || broken !== undefined ? found : options.compression;
@@ -177,7 +112,7 @@ export async function pack(options: PackOptions): Promise<PackResult> {
       // Undecodable data records 0 bytes: a later decode stops at once.
       writer.addFile(relpath, stored, entry.mode, entry.mtime, found === "none" ? raw.length : plain?.length ?? 0);
       bytesStored += stored.length;
-      modules.push(depmodModule(relpath, object, intern));
+      modules.push(depmodModule(relpath, object));
       options.onProgress?.(done + 1, entries.length, relpath);
     }
 

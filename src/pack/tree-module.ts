@@ -3,6 +3,7 @@ import { decompress } from "../compress/decompress";
 import { CompressionKind, detectCompression } from "../compress/kind";
 import { ElfFile } from "../elf/elf-file";
 import { ModuleObject, readModuleObject } from "../elf/module-elf";
+import { Interner } from "../util/interner";
 
 /**
  * One module file of a tree, parsed as depmod parses it. A broken file (truncated, not ELF, a
@@ -22,15 +23,28 @@ export interface TreeModule {
 
 const NOTHING: ModuleObject = { modinfo: [], exports: [], needed: [] };
 
-export async function parseTreeModule(raw: Buffer, file: string): Promise<TreeModule> {
+/** Symbol names go through `interner` (see readModuleObject). */
+export async function parseTreeModule(raw: Buffer, file: string, interner?: Interner): Promise<TreeModule> {
   const found = detectCompression(raw.subarray(0, 6));
   let plain: Buffer | undefined;
   try {
     plain = await decompress(found, raw, file);
-    return { object: readModuleObject(new ElfFile(plain, file)), found, plain };
+    return { object: readModuleObject(new ElfFile(plain, file), interner), found, plain };
   } catch (error) {
     if (!(error instanceof ModbundleError)) throw error;
-    const reason = error.message.startsWith(`${file}: `) ? error.message.slice(file.length + 2) : error.message;
-    return { object: NOTHING, found, plain, broken: `failed to load symbols from ${file}: ${reason}` };
+    return { object: NOTHING, found, plain, broken: brokenReport(file, error) };
   }
+}
+
+/**
+ * A file that could not be read at all, as depmod takes it (`modbundle depmod`; pack, which must
+ * store the bytes, leaves such a file out instead): reported, listed with no dependencies.
+ */
+export function unreadableTreeModule(file: string, error: ModbundleError): TreeModule {
+  return { object: NOTHING, found: "none", broken: brokenReport(file, error) };
+}
+
+function brokenReport(file: string, error: ModbundleError): string {
+  const reason = error.message.startsWith(`${file}: `) ? error.message.slice(file.length + 2) : error.message;
+  return `failed to load symbols from ${file}: ${reason}`;
 }

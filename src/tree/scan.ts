@@ -10,6 +10,8 @@ import { ModbundleError, describeSystemError } from "../errors";
  */
 export const SUPPORT_FILES = ["modules.builtin", "modules.builtin.modinfo", "modules.order"] as const;
 
+const PRINTABLE = /^[\x20-\x7e]*$/;
+
 const MODULE_SUFFIXES = [".ko", ".ko.xz", ".ko.zst", ".ko.gz"];
 
 export interface TreeEntry {
@@ -63,11 +65,13 @@ export function scanModuleTree(root: string, options: { readonly followListLinks
     } catch (error) {
       throw new ModbundleError("ETREE", `${dir}: ${describeSystemError(error)}`);
     }
-    names.sort(byteOrder);
+    // Printable ASCII (all a real tree has) sorts by code unit as by byte, with no Buffer per comparison.
+    if (names.every((name) => PRINTABLE.test(name))) names.sort();
+    else names.sort(byteOrder);
     for (const name of names) {
       if (name === "build" || name === "source") continue;
       const relpath = relDir === "" ? name : `${relDir}/${name}`;
-      if (!/^[\x20-\x7e]*$/.test(relpath)) {
+      if (!PRINTABLE.test(name)) {
         throw new ModbundleError("ETREE", `${path.join(root, relpath)}: path is not printable ASCII`);
       }
       let stat: fs.Stats;

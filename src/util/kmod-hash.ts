@@ -2,10 +2,11 @@
  * kmod's hash table iteration order (shared/hash.c): entries sit in bucket
  * `hash_superfast(key) & (buckets - 1)`, sorted by strcmp within a bucket, and are visited
  * bucket by bucket. depmod's module order (before modules.order is applied) and the order of
- * modules.symbols are this order, so reproducing depmod's files byte for byte needs it.
+ * modules.symbols are this order, so reproducing depmod's files byte for byte needs it. Keys are
+ * byte strings (latin1), whose code units are the bytes kmod hashes and strcmp compares.
  */
-function u16le(key: Buffer, at: number): number {
-  return key[at] | (key[at + 1] << 8);
+function u16le(key: string, at: number): number {
+  return key.charCodeAt(at) | (key.charCodeAt(at + 1) << 8);
 }
 
 /** Signed char, as on amd64 where Debian's kmod runs. */
@@ -13,7 +14,7 @@ function schar(byte: number): number {
   return byte >= 0x80 ? byte - 0x100 : byte;
 }
 
-export function hashSuperfast(key: Buffer): number {
+export function hashSuperfast(key: string): number {
   let len = key.length;
   let hash = len >>> 0;
   const rem = len & 3;
@@ -30,7 +31,7 @@ export function hashSuperfast(key: Buffer): number {
     case 3:
       hash = (hash + u16le(key, at)) >>> 0;
       hash = (hash ^ (hash << 16)) >>> 0;
-      hash = (hash ^ (schar(key[at + 2]) << 18)) >>> 0;
+      hash = (hash ^ (schar(key.charCodeAt(at + 2)) << 18)) >>> 0;
       hash = (hash + (hash >>> 11)) >>> 0;
       break;
     case 2:
@@ -39,7 +40,7 @@ export function hashSuperfast(key: Buffer): number {
       hash = (hash + (hash >>> 17)) >>> 0;
       break;
     case 1:
-      hash = (hash + schar(key[at])) >>> 0;
+      hash = (hash + schar(key.charCodeAt(at))) >>> 0;
       hash = (hash ^ (hash << 10)) >>> 0;
       hash = (hash + (hash >>> 1)) >>> 0;
       break;
@@ -56,9 +57,9 @@ export function hashSuperfast(key: Buffer): number {
 /** `items` in the order kmod's hash of `buckets` buckets iterates them, keyed by `keyOf`. */
 export function kmodHashOrder<T>(items: readonly T[], keyOf: (item: T) => string, buckets: number): T[] {
   const keyed = items.map((item) => {
-    const key = Buffer.from(keyOf(item), "latin1");
+    const key = keyOf(item);
     return { item, key, bucket: hashSuperfast(key) & (buckets - 1) };
   });
-  keyed.sort((a, b) => a.bucket - b.bucket || Buffer.compare(a.key, b.key));
+  keyed.sort((a, b) => a.bucket - b.bucket || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   return keyed.map((k) => k.item);
 }

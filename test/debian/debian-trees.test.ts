@@ -5,6 +5,7 @@ import { TestContext, describe, it } from "node:test";
 import { DEPMOD_BIN_FILES, DEPMOD_TEXT_FILES, depmodOf } from "../helpers/tree";
 import { KernelFixture, REPO_ROOT, kernelFixture, tempDir } from "../helpers/paths";
 import { run, runCli } from "../helpers/run";
+import { computeDepmodFiles } from "../../src/pack/depmod";
 
 /**
  * Differential tests on real Debian kernels: modbundle's pack + unpack against Debian's depmod on
@@ -24,9 +25,34 @@ function packAndUnpack(t: TestContext, moduleDir: string, extra: readonly string
   return { bundle, unpacked };
 }
 
-function assertIndexMatchesDepmod(fixtureDir: string, unpacked: string, version: string): void {
+/** `modbundle depmod -b` on a mirror of symbolic links to the tree (it writes into the tree). */
+function ourDepmodOf(t: TestContext, moduleDir: string, version: string): string {
+  const base = tempDir("our-depmod");
+  t.after(() => fs.rmSync(base, { recursive: true, force: true }));
+  const mirror = path.join(base, "lib", "modules", version);
+  fs.mkdirSync(path.dirname(mirror), { recursive: true });
+  assert.equal(run("cp", ["-rs", path.resolve(moduleDir), mirror]).status, 0);
+  const result = runCli(["depmod", "-b", base, version]);
+  assert.deepEqual([result.status, result.stderr], [0, ""]);
+  return mirror;
+}
+
+/**
+ * The index in `unpacked` and what `modbundle depmod` writes for the tree all equal depmod's: the
+ * command's files (one thread or two, as the machine's load decides) and, with `withWorker`,
+ * those computed with the work shared with its worker thread.
+ */
+async function assertIndexMatchesDepmod(t: TestContext, fixtureDir: string, unpacked: string, version: string, withWorker = false): Promise<void> {
   const expected = depmodOf(fixtureDir, version);
   assert.equal(expected.status, 0, expected.stderr);
+  const ours = ourDepmodOf(t, fixtureDir, version);
+  for (const name of [...DEPMOD_TEXT_FILES, ...DEPMOD_BIN_FILES]) {
+    assert.ok(fs.readFileSync(path.join(ours, name), "latin1") === expected.files[name], `modbundle depmod: ${name} differs from depmod's`);
+  }
+  if (withWorker) {
+    const shared = new Map((await computeDepmodFiles(fixtureDir, version, { worker: true })).map((f) => [f.name as string, f.data.toString("latin1")]));
+    for (const name of [...DEPMOD_TEXT_FILES, ...DEPMOD_BIN_FILES]) assert.ok(shared.get(name) === expected.files[name], `modbundle depmod with its worker: ${name} differs from depmod's`);
+  }
   for (const name of DEPMOD_TEXT_FILES) {
     const ours = fs.readFileSync(path.join(unpacked, name), "latin1");
     assert.ok(ours.length > 0 || name === "modules.devname", `${name} is empty`);
@@ -70,11 +96,11 @@ function compressedCopy(fixture: KernelFixture, kind: "xz" | "zstd"): string {
 }
 
 describe("Debian kernels", () => {
-  it("amd64: the index equals depmod's, cpio recreates the tree, packing is reproducible", (t) => {
+  it("amd64: the index equals depmod's, cpio recreates the tree, packing is reproducible", async (t) => {
     const fixture = kernelFixture(t, "amd64");
     if (!fixture) return;
     const { bundle, unpacked } = packAndUnpack(t, fixture.moduleDir);
-    assertIndexMatchesDepmod(fixture.moduleDir, unpacked, fixture.version);
+    await assertIndexMatchesDepmod(t, fixture.moduleDir, unpacked, fixture.version, true);
     const moduleCount = fs.readFileSync(path.join(unpacked, "modules.dep"), "latin1").split("\n").length - 1;
     assert.ok(moduleCount > 3000, `only ${moduleCount} modules`);
     assertKmodWorksOn(t, bundle, unpacked, fixture.version);
@@ -105,21 +131,21 @@ describe("Debian kernels", () => {
   });
 
   for (const arch of ["i386", "s390x"]) {
-    it(`${arch}: the index equals depmod's (${arch === "i386" ? "ELF32 little-endian" : "ELF64 big-endian"})`, (t) => {
+    it(`${arch}: the index equals depmod's (${arch === "i386" ? "ELF32 little-endian" : "ELF64 big-endian"})`, async (t) => {
       const fixture = kernelFixture(t, arch);
       if (!fixture) return;
       const { unpacked } = packAndUnpack(t, fixture.moduleDir);
-      assertIndexMatchesDepmod(fixture.moduleDir, unpacked, fixture.version);
+      await assertIndexMatchesDepmod(t, fixture.moduleDir, unpacked, fixture.version, true);
     });
   }
 
   for (const kind of ["xz", "zstd"] as const) {
-    it(`amd64 compressed with ${kind}: the index equals depmod's`, (t) => {
+    it(`amd64 compressed with ${kind}: the index equals depmod's`, async (t) => {
       const fixture = kernelFixture(t, "amd64");
       if (!fixture) return;
       const tree = compressedCopy(fixture, kind);
       const { unpacked } = packAndUnpack(t, tree);
-      assertIndexMatchesDepmod(tree, unpacked, fixture.version);
+      await assertIndexMatchesDepmod(t, tree, unpacked, fixture.version);
       const dep = fs.readFileSync(path.join(unpacked, "modules.dep"), "latin1");
       assert.match(dep, kind === "xz" ? /^kernel\/fs\/btrfs\/btrfs\.ko\.xz:/m : /^kernel\/fs\/btrfs\/btrfs\.ko\.zst:/m);
     });

@@ -29,16 +29,19 @@ function makeTree(files: Record<string, Buffer | string>): string {
 
 /**
  * Packs the tree, renders the text files, and compares them with what depmod writes; and
- * compares every file `modbundle depmod` computes (text and .bin) with depmod's.
+ * compares every file `modbundle depmod` computes (text and .bin) with depmod's, in one thread
+ * and shared with its worker thread (which a big tree on an idle machine gets).
  */
 async function assertSameAsDepmod(moduleDir: string): Promise<Record<string, string>> {
   const expected = depmodOf(moduleDir, VERSION);
   assert.equal(expected.status, 0, `depmod failed: ${expected.stderr}`);
   const actual = textFilesOf(await packTree(moduleDir));
   for (const name of DEPMOD_TEXT_FILES) assert.equal(actual[name], expected.files[name], `${name} differs from depmod's`);
-  const computed = new Map((await computeDepmodFiles(moduleDir, VERSION)).map((f) => [f.name as string, f.data.toString("latin1")]));
-  for (const name of [...DEPMOD_TEXT_FILES, ...DEPMOD_BIN_FILES]) {
-    assert.ok(computed.get(name) === expected.files[name], `modbundle depmod: ${name} differs from depmod's`);
+  for (const worker of [false, true]) {
+    const computed = new Map((await computeDepmodFiles(moduleDir, VERSION, { worker })).map((f) => [f.name as string, f.data.toString("latin1")]));
+    for (const name of [...DEPMOD_TEXT_FILES, ...DEPMOD_BIN_FILES]) {
+      assert.ok(computed.get(name) === expected.files[name], `modbundle depmod${worker ? " with its worker" : ""}: ${name} differs from depmod's`);
+    }
   }
   return actual;
 }

@@ -6,7 +6,8 @@ import { describe, it } from "node:test";
 import { kernelModule } from "../helpers/kernel-module";
 import { CLI, tempDir } from "../helpers/paths";
 import { runCli } from "../helpers/run";
-import { DEPMOD_TEXT_FILES, depmodOf, writeTree } from "../helpers/tree";
+import { DEPMOD_BIN_FILES, DEPMOD_TEXT_FILES, depmodOf, writeTree } from "../helpers/tree";
+import { computeDepmodFiles } from "../../src/pack/depmod";
 
 /**
  * A tree with broken modules is packed as depmod indexes it: one error line per broken file,
@@ -63,6 +64,34 @@ describe("pack of a tree with broken modules", () => {
     assert.match(expected.files["modules.dep"], /^kernel\/drivers\/user\.ko: kernel\/lib\/base\.ko$/m);
     // depmod says the same files are broken.
     for (const name of BROKEN) assert.match(expected.stderr, new RegExp(`failed to load symbols from .*/${name.replace(/\./g, "\\.")}: `), name);
+  });
+
+  it("modbundle depmod reports each broken file in one line, as depmod does, and writes depmod's files (status 0)", async () => {
+    const base = tempDir("broken-depmod");
+    const moduleDir = path.join(base, "lib", "modules", VERSION);
+    fs.mkdirSync(path.dirname(moduleDir), { recursive: true });
+    fs.renameSync(brokenTree(), moduleDir);
+    const expected = depmodOf(moduleDir, VERSION);
+    const reported = (lines: readonly string[]): void => {
+      assert.equal(lines.length, BROKEN.length, lines.join("\n"));
+      for (const name of BROKEN) assert.ok(lines.some((l) => l.startsWith(`failed to load symbols from ${moduleDir}/kernel/drivers/${name}: `)), name);
+    };
+    // Both ways the modules may be parsed: in one thread, and shared with a worker thread.
+    for (const worker of [false, true]) {
+      const lines: string[] = [];
+      const files = await computeDepmodFiles(moduleDir, VERSION, { worker, onModuleError: (line) => lines.push(line) });
+      reported(lines);
+      for (const { name, data } of files) if (name in expected.files) assert.ok(data.toString("latin1") === expected.files[name], `${name} (worker: ${worker})`);
+    }
+    const result = runCli(["depmod", "-b", base, VERSION]);
+    assert.equal(result.status, 0, result.stderr);
+    const lines = result.stderr.split("\n").slice(0, -1);
+    assert.ok(lines.every((line) => line.startsWith("modbundle: ERROR: ")), result.stderr);
+    reported(lines.map((line) => line.slice("modbundle: ERROR: ".length)));
+    for (const name of [...DEPMOD_TEXT_FILES, ...DEPMOD_BIN_FILES]) {
+      assert.ok(fs.readFileSync(path.join(moduleDir, name), "latin1") === expected.files[name], `modbundle depmod: ${name} differs from depmod's`);
+    }
+    fs.rmSync(base, { recursive: true, force: true });
   });
 
   it("modprobe and modinfo treat a broken member as the kernel and kmod would: one line, exit 1", () => {

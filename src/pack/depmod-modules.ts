@@ -1,0 +1,61 @@
+import { ModbundleError } from "../errors";
+import { DepmodModule, depmodModule } from "../index/depmod";
+import { Interner } from "../util/interner";
+import { ReusableReader } from "./module-reader";
+import { TreeModule, parseTreeModule, unreadableTreeModule } from "./tree-module";
+
+/**
+ * What `modbundle depmod` takes from each module file of a tree, shared out between the main
+ * thread and a worker (depmod-worker.ts): both take the next few files from one shared counter
+ * until none are left, so that neither waits while the other still has work.
+ */
+export interface DepmodFile {
+  readonly absolute: string;
+  /** Path relative to the module directory, '/'-separated. */
+  readonly relpath: string;
+}
+
+export interface ParsedModule {
+  readonly module: DepmodModule;
+  /** Set for a broken or unreadable file: depmod's one-line report. */
+  readonly broken?: string;
+}
+
+/** The files, and the shared counter of the next one not yet taken (an Int32Array of one). */
+export interface ModuleQueue {
+  readonly files: readonly DepmodFile[];
+  readonly next: Int32Array;
+}
+
+/** What depmod reads of a module (the CRCs of its exports, elsewhere, it does not need). */
+const DEPMOD_SECTIONS = [".symtab", ".strtab", ".modinfo", "__versions", "__ksymtab_strings"];
+/** Files taken at a time: few enough to share the work out evenly, enough to keep the counter cold. */
+const BATCH = 16;
+
+export function newModuleQueue(files: readonly DepmodFile[]): ModuleQueue {
+  return { files, next: new Int32Array(new SharedArrayBuffer(4)) };
+}
+
+/** Parses files from the queue until it is empty; returns them by their position in `files`. */
+export async function parseQueued(queue: ModuleQueue): Promise<Map<number, ParsedModule>> {
+  const reader = new ReusableReader();
+  const interner = new Interner();
+  const parsed = new Map<number, ParsedModule>();
+  const { files } = queue;
+  for (let start = Atomics.add(queue.next, 0, BATCH); start < files.length; start = Atomics.add(queue.next, 0, BATCH)) {
+    for (let i = start; i < Math.min(start + BATCH, files.length); i++) parsed.set(i, await parseModule(files[i], reader, interner));
+  }
+  return parsed;
+}
+
+export async function parseModule(file: DepmodFile, reader: ReusableReader, interner: Interner): Promise<ParsedModule> {
+  let tree: TreeModule;
+  try {
+    tree = await parseTreeModule(reader.readSections(file, DEPMOD_SECTIONS), file.absolute, interner);
+  } catch (error) {
+    if (!(error instanceof ModbundleError)) throw error;
+    tree = unreadableTreeModule(file.absolute, error);
+  }
+  const module = depmodModule(file.relpath, tree.object);
+  return tree.broken === undefined ? { module } : { module, broken: tree.broken };
+}
