@@ -51,7 +51,9 @@ export class KmodLogger {
     const name = NAMES[priority] ?? `LOG-${String(priority).padStart(3, "0")}`;
     if (this.useSyslog) {
       const { spawnSync } = process.getBuiltinModule("node:child_process");
-      const sent = spawnSync("logger", ["-t", this.io.prog, "-p", `daemon.${["emerg", "alert", "crit", "err", "warning", "notice", "info", "debug"][priority] ?? "info"}`, `${name}: ${message}`]);
+      // The message goes on standard input, so that its bytes arrive as they are (util/bytes).
+      const level = ["emerg", "alert", "crit", "err", "warning", "notice", "info", "debug"][priority] ?? "info";
+      const sent = spawnSync("logger", ["-t", this.io.prog, "-p", `daemon.${level}`], { input: Buffer.from(`${name}: ${message}\n`, "latin1") });
       if (sent.status !== 0) this.io.stderr(`${this.io.prog}: ${name}: ${message}\n`);
     } else {
       this.io.stderr(`${this.io.prog}: ${name}: ${message}\n`);

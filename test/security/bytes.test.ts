@@ -5,6 +5,8 @@ import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { argumentBytes, environmentBytes } from "../../src/cli-kit/process-bytes";
 import { shellInvocation } from "../../src/cli-kit/shell";
+import { openBundle, runCommand } from "../../src/api/index";
+import { FakeKernel } from "../../src/kernel/fake-kernel";
 import { KmodTree, kmodTree } from "../helpers/kmod";
 import { packTree } from "../helpers/pack";
 import { CLI, tempDir } from "../helpers/paths";
@@ -165,5 +167,62 @@ describe("modprobe passes bytes as kmod does (differential, read-only modes)", (
     const installed = runBytes([process.execPath, CLI, "modprobe", "--bundle", bundle, ...common, "mid", `p=${RAW}`], ours, cmdlineFile);
     assert.equal(installed.status, 0, installed.stderr);
     assert.deepEqual(fs.readFileSync(out), Buffer.from(`${RAW}|${UTF8}|m=${UTF8} x|p=${RAW}|mid|`, "latin1"));
+
+    // $MODPROBE_MODULE holding bytes that are not UTF-8 (a name only the configuration knows).
+    writeBytes(`${runDir}/virtual.conf`, `install v${RAW} printf '%s|' "$MODPROBE_MODULE" $CMDLINE_OPTS > ${out}\n`);
+    const virtual = runBytes([process.execPath, CLI, "modprobe", "--bundle", bundle, ...common, `v${RAW}`, `w=${UTF8}`], ours, cmdlineFile);
+    assert.equal(virtual.status, 0, virtual.stderr);
+    assert.deepEqual(fs.readFileSync(out), Buffer.from(`v${RAW}|w=${UTF8}|`, "latin1"));
+  });
+
+  it("modinfo reads a module by a path that is not UTF-8 and prints it as kmod does", () => {
+    const dir = `${work}/mod${RAW}`;
+    fs.mkdirSync(Buffer.from(dir, "latin1"));
+    fs.copyFileSync(path.join(tree, "kernel/lib/base.ko"), Buffer.from(`${dir}/base.ko`, "latin1"));
+    const env = { PATH: process.env.PATH ?? "/usr/bin:/bin" };
+    for (const args of [[`${dir}/base.ko`], ["-F", "filename", `${dir}/base.ko`], ["-b", kmod.base, "-k", VERSION, `nosuch${RAW}`]]) {
+      const expected = runBytes(["modinfo", ...args], env);
+      const actual = runBytes([process.execPath, CLI, "modinfo", ...args], env);
+      assert.equal(actual.stdout, expected.stdout, `stdout of ${JSON.stringify(args)}`);
+      assert.equal(actual.stderr, expected.stderr, `stderr of ${JSON.stringify(args)}`);
+      assert.equal(actual.status, expected.status);
+    }
+  });
+
+  it("insmod hands the kernel its parameters byte for byte, from a path that is not UTF-8", () => {
+    const state = path.join(work, "insmod-kernel.json");
+    const dir = `${work}/ins${RAW}`;
+    fs.mkdirSync(Buffer.from(dir, "latin1"));
+    fs.copyFileSync(path.join(tree, "kernel/lib/base.ko"), Buffer.from(`${dir}/base.ko`, "latin1"));
+    const env = { PATH: process.env.PATH ?? "/usr/bin:/bin", MODBUNDLE_NO_SYSCALLS: "1", MODBUNDLE_FAKE_KERNEL: state };
+    const result = runBytes([process.execPath, CLI, "insmod", `${dir}/base.ko`, `a=${UTF8}b=1`, `c=${RAW}`], env);
+    assert.equal(result.status, 0, result.stderr);
+    const kernel = JSON.parse(fs.readFileSync(state, "utf8")) as { modules: Array<{ name: string; params: string }> };
+    assert.equal(kernel.modules.find((m) => m.name === "base")?.params, `a=${UTF8}b=1 c=${RAW}`);
+  });
+
+  it("the API UTF-8 encodes its callers' strings: the kernel gets 'éĠ' as C3 A9 C4 A0", async () => {
+    const kernel = new FakeKernel();
+    const result = await runCommand("modprobe", ["--bundle", bundle, "-d", kmod.base, "-S", VERSION, "base", "x=éĠ"], { kernel, kernelCmdline: "base.k=é", env: { PATH: process.env.PATH } });
+    assert.equal(result.status, 0, result.stderr);
+    const load = kernel.calls.find((call) => call.op === "load");
+    assert.equal(load?.op === "load" ? load.params : undefined, `k=\xc3\xa9 x=${UTF8}`);
+    const opened = openBundle(bundle, { kernelCmdline: "base.k=é" });
+    try {
+      assert.equal(opened.loadPlan("base", "x=éĠ").at(-1)?.parameters, `k=\xc3\xa9 x=${UTF8}`);
+    } finally {
+      opened.close();
+    }
+  });
+
+  it("modprobe -s sends its messages to syslog with their bytes", () => {
+    const bin = path.join(work, "bin");
+    const log = path.join(work, "syslog");
+    fs.mkdirSync(bin);
+    fs.writeFileSync(path.join(bin, "logger"), `#!/bin/sh\necho "$*" >> '${log}'\ncat >> '${log}'\n`, { mode: 0o755 });
+    const env = { PATH: `${bin}:${process.env.PATH ?? "/usr/bin:/bin"}`, MODBUNDLE_NO_SYSCALLS: "1" };
+    const result = runBytes([process.execPath, CLI, "modprobe", "-s", "--bundle", bundle, "-d", kmod.base, "-S", VERSION, "-D", `nosuch${RAW}`], env);
+    assert.equal(result.status, 1);
+    assert.equal(fs.readFileSync(log, "latin1"), `-t modprobe -p daemon.crit\nFATAL: Module nosuch${RAW} not found in bundle ${bundle}\n`);
   });
 });
