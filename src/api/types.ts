@@ -88,6 +88,10 @@ export interface PackSummary {
 /** The kmod commands `runCommand` runs. */
 export type KmodCommandName = "modprobe" | "insmod" | "rmmod" | "lsmod" | "modinfo";
 
+/**
+ * runCommand's arguments and these options are JS text, each UTF-8 encoded into the bytes the
+ * command is given (as a shell passes them); what it prints comes back as bytes.
+ */
 export interface RunOptions {
   /** The environment the command sees (default: this process's). `MODBUNDLE` names a bundle. */
   readonly env?: NodeJS.ProcessEnv;
@@ -100,7 +104,7 @@ export interface RunOptions {
 export interface CommandResult {
   /** The exit status the command would have had: 0 or 1, as kmod's. */
   readonly status: number;
-  /** Standard output and error, as byte strings (latin1). */
+  /** Standard output and error, as byte strings (latin1: each character one byte, UTF-8 left encoded). */
   readonly stdout: string;
   readonly stderr: string;
 }
