@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
-# Usage: scripts/vm/boot.sh [--arch amd64|arm64] [--disk FILE] [--nic MODEL] [--timeout SEC] [--mem MB] [--smp N] VMLINUZ INITRD
+# Usage: scripts/vm/boot.sh [--arch amd64|arm64] [--disk FILE]... [--nic MODEL] [--timeout SEC] [--mem MB] [--smp N] VMLINUZ INITRD
 # Boots the kernel with the initramfs in QEMU (TCG: no KVM needed), a NIC (e1000 on amd64,
 # virtio-net on arm64) and, with --disk, FILE as a read-only raw virtio disk (/dev/vda in the
-# guest); --nic adds a second NIC of that QEMU model on its own user network (the host's
-# 127.0.0.1 is 10.0.2.2 from the guest). The serial console goes to standard output. QEMU is
-# killed after SEC seconds (default 300): exit status 124 then, otherwise QEMU's own.
+# guest; a second --disk is /dev/vdb, and so on; FILE may be QEMU's blkdebug:CONFIG:IMAGE, whose
+# CONFIG injects read errors); --nic adds a second NIC of that QEMU model on its own user
+# network (the host's 127.0.0.1 is 10.0.2.2 from the guest). The serial console goes to standard
+# output. QEMU is killed after SEC seconds (default 300): exit status 124 then, otherwise QEMU's own.
 set -euo pipefail
 arch=amd64
-disk=
+disks=()
 nic=
 timeout=300
 mem=1024
@@ -16,7 +17,7 @@ extra=()
 while [ $# -gt 2 ]; do
   case "$1" in
     --arch) arch=$2; shift 2 ;;
-    --disk) disk=$2; shift 2 ;;
+    --disk) disks+=("$2"); shift 2 ;;
     --nic) nic=$2; shift 2 ;;
     --timeout) timeout=$2; shift 2 ;;
     --mem) mem=$2; shift 2 ;;
@@ -25,7 +26,7 @@ while [ $# -gt 2 ]; do
     *) echo "vm/boot: unknown option $1" >&2; exit 2 ;;
   esac
 done
-[ $# -eq 2 ] || { echo "usage: boot.sh [--arch amd64|arm64] [--disk FILE] [--nic MODEL] [--timeout SEC] [--mem MB] [--smp N] VMLINUZ INITRD" >&2; exit 2; }
+[ $# -eq 2 ] || { echo "usage: boot.sh [--arch amd64|arm64] [--disk FILE]... [--nic MODEL] [--timeout SEC] [--mem MB] [--smp N] VMLINUZ INITRD" >&2; exit 2; }
 
 case "$arch" in
   amd64)
@@ -33,7 +34,7 @@ case "$arch" in
     # -cpu max: the emulated CPU has SSE4.2 and AES-NI, so crc32c-intel and aesni-intel can load.
     # romfile= drops the NIC's iPXE ROM, whose "Press Ctrl-B" prompt would cost seconds per boot.
     args=(-cpu max -append "console=ttyS0 quiet panic=-1" -netdev user,id=net0 -device e1000,netdev=net0,romfile=)
-    [ -z "$disk" ] || args+=(-drive "file=$disk,format=raw,if=virtio,readonly=on")
+    for disk in "${disks[@]}"; do args+=(-drive "file=$disk,format=raw,if=virtio,readonly=on"); done
     ;;
   arm64)
     qemu=qemu-system-aarch64 package=qemu-system-arm
@@ -42,7 +43,9 @@ case "$arch" in
     # whose emulation would cost much of the time of a kernel built with pointer authentication.
     args=(-M virt -cpu max,pauth-impdef=on -append "console=ttyAMA0 quiet panic=-1"
           -netdev user,id=net0 -device virtio-net-pci,netdev=net0,romfile=)
-    [ -z "$disk" ] || args+=(-drive "file=$disk,format=raw,if=none,id=disk0,readonly=on" -device virtio-blk-pci,drive=disk0)
+    for i in "${!disks[@]}"; do
+      args+=(-drive "file=${disks[$i]},format=raw,if=none,id=disk$i,readonly=on" -device "virtio-blk-pci,drive=disk$i")
+    done
     ;;
   *) echo "vm/boot: unknown architecture '$arch'" >&2; exit 2 ;;
 esac

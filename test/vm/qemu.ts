@@ -16,6 +16,8 @@ export interface BootOptions {
   readonly initrd: string;
   /** Attached as a read-only raw virtio disk: /dev/vda in the guest. */
   readonly disk?: string;
+  /** More such disks after it (/dev/vdb, ...); QEMU's "blkdebug:CONFIG:IMAGE" is one too. */
+  readonly disks?: readonly string[];
   /** A second NIC of this QEMU model (e.g. virtio-net-pci) on its own user network. */
   readonly nic?: string;
   readonly timeoutSeconds: number;
@@ -67,7 +69,7 @@ export async function buildBareInitramfs(output: string, libsOf: readonly string
 /** Boots the guest and waits for it to power off (or for the time limit, when QEMU is killed). */
 export async function bootGuest(options: BootOptions): Promise<GuestRun> {
   const args = ["--arch", options.arch ?? "amd64", "--timeout", String(options.timeoutSeconds), "--mem", String(options.memoryMiB ?? 1024), "--smp", String(options.cpus ?? 1)];
-  if (options.disk) args.push("--disk", options.disk);
+  for (const disk of [...(options.disk ? [options.disk] : []), ...(options.disks ?? [])]) args.push("--disk", disk);
   for (const arg of options.qemuArgs ?? []) args.push("--qemu", arg);
   if (options.nic) args.push("--nic", options.nic);
   const started = process.hrtime.bigint();

@@ -24,6 +24,8 @@ export interface Scenario {
 export interface GuestSetup {
   readonly overlay: Overlay;
   readonly disk?: string;
+  /** Disks after `disk` (/dev/vdb, ...). */
+  readonly disks?: readonly string[];
   readonly nic?: string;
   /** Builds the initramfs from the overlay (default buildInitramfs: system, project, overlay). */
   readonly initramfs?: (output: string, overlays: readonly string[]) => Promise<void>;
@@ -41,8 +43,9 @@ export interface GuestSuiteOptions {
   readonly timeoutSeconds: number;
   /** The guest's architecture: amd64 unless given. */
   readonly arch?: VmArch;
-  /** The guest's CPUs (default 1). */
+  /** The guest's CPUs (default 1) and memory (bootGuest's default unless given). */
   readonly cpus?: number;
+  readonly memoryMiB?: number;
 }
 
 export function guestSuite(options: GuestSuiteOptions): void {
@@ -59,7 +62,7 @@ export function guestSuite(options: GuestSuiteOptions): void {
       try {
         if (setup.initramfs) await setup.initramfs(initrd, [setup.overlay.dir]);
         else await buildInitramfs(initrd, [setup.overlay.dir], arch);
-        run = await bootGuest({ arch, vmlinuz: fixture.vmlinuz, initrd, disk: setup.disk, nic: setup.nic, qemuArgs: setup.qemuArgs, cpus: options.cpus, timeoutSeconds: options.timeoutSeconds });
+        run = await bootGuest({ arch, vmlinuz: fixture.vmlinuz, initrd, disk: setup.disk, disks: setup.disks, nic: setup.nic, qemuArgs: setup.qemuArgs, cpus: options.cpus, memoryMiB: options.memoryMiB, timeoutSeconds: options.timeoutSeconds });
         fs.mkdirSync(CACHE, { recursive: true });
         fs.writeFileSync(log, run.text);
       } finally {
