@@ -3,11 +3,12 @@ import { byteStringOf } from "../util/bytes";
 
 /**
  * The process's arguments and environment as byte strings (util/bytes). Node decodes both as
- * UTF-8 and replaces what is not UTF-8 with U+FFFD, so the bytes are read where the kernel keeps
- * them, /proc/self/cmdline and /proc/self/environ. Node's own view decides what is there (the
- * program may have changed process.env, an embedder may pass other arguments): a byte string is
- * taken only where it decodes to Node's value, or where Node's value lost bytes (holds U+FFFD);
- * anything else, and everything when /proc is not there, is Node's value UTF-8 encoded.
+ * UTF-8: what was well-formed comes back exactly when encoded again, what was not became U+FFFD.
+ * Only then are the bytes read where the kernel keeps them, /proc/self/cmdline and
+ * /proc/self/environ, so that a start with plain arguments reads nothing more. Node's own view
+ * still decides what is there (the program may have changed process.env, an embedder may pass
+ * other arguments): a value from /proc is taken only where it decodes to Node's; otherwise, and
+ * when /proc is not there, Node's value is UTF-8 encoded, losing only what Node lost.
  */
 const REPLACEMENT = "\ufffd";
 
@@ -20,32 +21,46 @@ function nulSeparated(file: string): string[] | undefined {
   }
 }
 
+/** Whether `bytes` decode to Node's `text` (however many U+FFFD each ill-formed run became). */
 function agrees(bytes: string, text: string): boolean {
-  return text.includes(REPLACEMENT) || Buffer.from(bytes, "latin1").toString("utf8") === text;
+  const collapse = (s: string): string => s.replace(/\ufffd+/g, REPLACEMENT);
+  return collapse(Buffer.from(bytes, "latin1").toString("utf8")) === collapse(text);
 }
 
 /** `args` (the tail of process.argv: what follows the program) as the bytes they were given as. */
 export function argumentBytes(args: readonly string[], cmdlineFile = "/proc/self/cmdline"): string[] {
+  if (!args.some((arg) => arg.includes(REPLACEMENT))) return args.map(byteStringOf);
   const all = nulSeparated(cmdlineFile);
-  if (args.length === 0) return [];
-  // cmdline holds node's own options and the script's path before them: its tail is ours.
+  // cmdline holds node, its own options and the script's path before them: its tail is ours.
   const tail = all !== undefined && all.length >= args.length ? all.slice(all.length - args.length) : undefined;
   if (tail !== undefined && tail.every((bytes, i) => agrees(bytes, args[i]))) return tail;
   return args.map(byteStringOf);
 }
 
-/** `env` (process.env) with each value the bytes it was given as. */
+/** `env` (process.env) seen with each value the bytes it was given as; read as it is used. */
 export function environmentBytes(env: NodeJS.ProcessEnv, environFile = "/proc/self/environ"): NodeJS.ProcessEnv {
-  const given = new Map<string, string>();
-  for (const entry of nulSeparated(environFile) ?? []) {
-    const eq = entry.indexOf("=");
-    if (eq > 0) given.set(Buffer.from(entry.slice(0, eq), "latin1").toString("utf8"), entry.slice(eq + 1));
-  }
-  const out: NodeJS.ProcessEnv = {};
-  for (const [name, value] of Object.entries(env)) {
-    if (value === undefined) continue;
+  let given: Map<string, string> | undefined;
+  const bytesOf = (name: string, value: string): string => {
+    if (!value.includes(REPLACEMENT)) return byteStringOf(value);
+    if (given === undefined) {
+      given = new Map();
+      for (const entry of nulSeparated(environFile) ?? []) {
+        const eq = entry.indexOf("=");
+        if (eq > 0) given.set(Buffer.from(entry.slice(0, eq), "latin1").toString("utf8"), entry.slice(eq + 1));
+      }
+    }
     const bytes = given.get(name);
-    out[byteStringOf(name)] = bytes !== undefined && agrees(bytes, value) ? bytes : byteStringOf(value);
-  }
-  return out;
+    return bytes !== undefined && agrees(bytes, value) ? bytes : byteStringOf(value);
+  };
+  return new Proxy(env, {
+    get: (target, name) => {
+      const value: unknown = Reflect.get(target, name);
+      return typeof name === "string" && typeof value === "string" ? bytesOf(name, value) : value;
+    },
+    getOwnPropertyDescriptor: (target, name) => {
+      const descriptor = Reflect.getOwnPropertyDescriptor(target, name);
+      if (descriptor === undefined || typeof name !== "string" || typeof descriptor.value !== "string") return descriptor;
+      return { ...descriptor, value: bytesOf(name, descriptor.value) };
+    },
+  });
 }

@@ -11,7 +11,8 @@
  * into a byte string once, where it enters, with byteStringOf.
  */
 export function byteStringOf(text: string): string {
-  return Buffer.from(text, "utf8").toString("latin1");
+  // eslint-disable-next-line no-control-regex -- ASCII, control characters included
+  return /^[\x00-\x7f]*$/.test(text) ? text : Buffer.from(text, "utf8").toString("latin1");
 }
 
 /** The bytes of a byte string: for file system calls, which would otherwise encode it as UTF-8. */
