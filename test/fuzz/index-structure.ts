@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { BundleIndex, MemberRecord, encodeIndex, indexDirectoryLength } from "../../src/bundle/index-codec";
-import { Section } from "../../src/bundle/index-sections";
+import { MAX_SECTIONS, Section } from "../../src/bundle/index-sections";
 import { IndexAlias, IndexDevname, IndexModule, IndexSymbol } from "../../src/index/types";
 import { crc32 } from "../../src/util/crc32";
 import { HEADER_DATA_OFFSET, indexLocation, replaceIndex } from "../helpers/index-edit";
@@ -941,10 +941,13 @@ export function encodeDirectory(sections: SectionList, mutations: readonly Direc
   return index;
 }
 
-/** Every section table entry's CRC made to match the bytes it names (where they lie inside the index). */
+/**
+ * Every section table entry's CRC made to match the bytes it names (where they lie inside the
+ * index); at most MAX_SECTIONS entries, as many as a reader would look at.
+ */
 export function fixSectionCrcs(index: Buffer): void {
   if (index.length < 16) return;
-  const count = Math.min(index.readUInt32LE(8), Math.floor((index.length - 16) / 16));
+  const count = Math.min(index.readUInt32LE(8), MAX_SECTIONS + 1, Math.floor((index.length - 16) / 16));
   for (let i = 0; i < count; i++) {
     const at = 16 + i * 16;
     const offset = index.readUInt32LE(at + 4);
