@@ -1,7 +1,7 @@
 import { moduleNameFromPath, normalizeAlias } from "../util/modname";
 import { KmodBinFile } from "./kmod-trie-format";
 import { KmodTrieWriter } from "./kmod-trie-writer";
-import { IndexAlias, ModuleIndex } from "./types";
+import { IndexAlias, IndexSymbol, ModuleIndex } from "./types";
 
 /**
  * kmod's binary index files, written from the index as Debian's depmod (kmod 30) writes them
@@ -27,8 +27,7 @@ export function renderBinIndex(index: ModuleIndex, file: KmodBinFile, lists: Bui
     case "modules.alias.bin":
       return renderAliasBin(index.aliases);
     case "modules.symbols.bin":
-      for (const symbol of index.symbols) trie.insert(`symbol:${symbol.name}`, modules[symbol.module].name, symbol.module);
-      break;
+      return renderSymbolsBin(index.symbols, modules.map((module) => module.name));
     case "modules.builtin.bin":
       if (lists.modulesBuiltin === undefined) return Buffer.alloc(0);
       for (const line of builtinLines(lists.modulesBuiltin)) trie.insert(moduleNameFromPath(line), "", 0);
@@ -44,7 +43,14 @@ export function renderBinIndex(index: ModuleIndex, file: KmodBinFile, lists: Bui
   return trie.toBuffer();
 }
 
-/** modules.alias.bin from the index's aliases alone (which is what a second thread is given to write it). */
+/** modules.symbols.bin from the index's symbols and module names alone (what a second thread is given to write it). */
+export function renderSymbolsBin(symbols: readonly IndexSymbol[], moduleNames: readonly string[]): Buffer {
+  const trie = new KmodTrieWriter();
+  for (const symbol of symbols) trie.insert(`symbol:${symbol.name}`, moduleNames[symbol.module], symbol.module);
+  return trie.toBuffer();
+}
+
+/** modules.alias.bin from the index's aliases alone (what a second thread is given to write it). */
 export function renderAliasBin(aliases: readonly IndexAlias[]): Buffer {
   const trie = new KmodTrieWriter();
   for (const alias of aliases) {

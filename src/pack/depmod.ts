@@ -4,8 +4,8 @@ import path = require("node:path");
 import { ModbundleError, describeSystemError } from "../errors";
 import { startOwnWorker } from "../code-cache";
 import { DepmodModule, computeIndex, listsInput } from "../index/depmod";
-import { INDEX_FILE_ORDER, IndexFile, renderIndexFile } from "../index/index-files";
-import { IndexAlias } from "../index/types";
+import { INDEX_FILE_ORDER, IndexFile, IndexFileName, renderIndexFile } from "../index/index-files";
+import { ModuleIndex } from "../index/types";
 import { scanModuleTree } from "../tree/scan";
 import { createExclusive, temporaryPathFor } from "../io/exclusive";
 import { Interner } from "../util/interner";
@@ -22,9 +22,10 @@ import { ReusableReader } from "./module-reader";
  * listed with no dependencies.
  *
  * depmod itself is single-threaded; parsing the modules (most of the work) and writing
- * modules.alias.bin are shared here with a worker thread when a processor is idle and the tree is
- * big enough to repay starting one. On a busy machine a second thread only adds its own start-up
- * and copying to the work (measured: a third more CPU time, and a longer run), so it is not used.
+ * modules.alias.bin and modules.symbols.bin are shared here with a worker thread when a processor
+ * is idle and the tree is big enough to repay starting one. On a busy machine a second thread
+ * only adds its own start-up and copying to the work (measured: a third more CPU time, and a
+ * longer run), so it is not used.
  */
 export interface DepmodOptions {
   /** One line per broken or unreadable module file. */
@@ -34,6 +35,8 @@ export interface DepmodOptions {
 }
 
 const WORKER_THRESHOLD = 256;
+/** What the worker writes while the main thread writes the rest. */
+const WORKER_FILES: ReadonlySet<IndexFileName> = new Set(["modules.alias.bin", "modules.symbols.bin"]);
 
 /**
  * Whether a processor is idle now: fewer runnable tasks (this one included) than processors, by
@@ -76,14 +79,10 @@ export async function computeDepmodFiles(moduleDir: string, kernelVersion: strin
     }
     const index = computeIndex({ kernelVersion, modules, ...listsInput(lists) });
     const builtinLists = { modulesBuiltin: lists.get("modules.builtin"), modulesBuiltinModinfo: lists.get("modules.builtin.modinfo") };
-    const aliasBin = worker?.renderAliasBin(index.aliases);
-    const files = INDEX_FILE_ORDER.map((name) => ({ name, data: name === "modules.alias.bin" && aliasBin ? Buffer.alloc(0) : renderIndexFile(index, name, builtinLists) }));
-    if (aliasBin) {
-      const fromWorker = await aliasBin;
-      const at = files.findIndex((f) => f.name === "modules.alias.bin");
-      files[at] = { name: "modules.alias.bin", data: fromWorker ?? renderIndexFile(index, "modules.alias.bin", builtinLists) };
-    }
-    return files;
+    const elsewhere = worker?.renderBins(index);
+    const files = INDEX_FILE_ORDER.map((name) => ({ name, data: elsewhere && WORKER_FILES.has(name) ? undefined : renderIndexFile(index, name, builtinLists) }));
+    const fromWorker = await elsewhere;
+    return files.map(({ name, data }) => ({ name, data: data ?? fromWorker?.get(name) ?? renderIndexFile(index, name, builtinLists) }));
   } finally {
     worker?.close();
   }
@@ -96,7 +95,7 @@ export async function computeDepmodFiles(moduleDir: string, kernelVersion: strin
  */
 class DepmodWorker {
   readonly parsed: Promise<Map<number, ParsedModule>>;
-  private aliasBin: ((data: Buffer | undefined) => void) | undefined;
+  private bins: ((files: ReadonlyMap<IndexFileName, Buffer> | undefined) => void) | undefined;
 
   private constructor(private readonly worker: Worker | undefined) {
     this.parsed = new Promise((resolve, reject) => {
@@ -106,15 +105,18 @@ class DepmodWorker {
       }
       const gone = (): void => {
         resolve(new Map());
-        this.aliasBin?.(undefined);
+        this.bins?.(undefined);
       };
       worker.on("message", (answer: DepmodWorkerAnswer) => {
         if (answer.kind === "parsed") resolve(new Map(answer.parsed));
-        else if (answer.kind === "alias-bin") this.aliasBin?.(Buffer.from(answer.data.buffer, answer.data.byteOffset, answer.data.byteLength));
+        else if (answer.kind === "bins") {
+          const buffer = (data: Uint8Array): Buffer => Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+          this.bins?.(new Map([["modules.alias.bin", buffer(answer.aliasBin)], ["modules.symbols.bin", buffer(answer.symbolsBin)]]));
+        }
         else {
           const failure = new ModbundleError("EIO", `depmod worker: ${answer.message}`);
           reject(failure);
-          this.aliasBin?.(undefined);
+          this.bins?.(undefined);
         }
       });
       worker.on("error", gone);
@@ -130,13 +132,14 @@ class DepmodWorker {
     }
   }
 
-  /** modules.alias.bin written by the worker; undefined when it could not. */
-  renderAliasBin(aliases: readonly IndexAlias[]): Promise<Buffer | undefined> {
+  /** WORKER_FILES, written by the worker; undefined when it could not. */
+  renderBins(index: ModuleIndex): Promise<ReadonlyMap<IndexFileName, Buffer> | undefined> {
     if (!this.worker) return Promise.resolve(undefined);
-    const answer = new Promise<Buffer | undefined>((resolve) => {
-      this.aliasBin = resolve;
+    const answer = new Promise<ReadonlyMap<IndexFileName, Buffer> | undefined>((resolve) => {
+      this.bins = resolve;
     });
-    this.worker.postMessage({ aliases } satisfies DepmodWorkerRequest);
+    const request: DepmodWorkerRequest = { aliases: index.aliases, symbols: index.symbols, moduleNames: index.modules.map((module) => module.name) };
+    this.worker.postMessage(request);
     return answer;
   }
 
