@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { spawnSync } from "node:child_process";
 import { buildApi } from "./build-api.mjs";
-import { npmAddons } from "./npm-addons.mjs";
+import { FFI_ENTRY, FFI_OUTFILE, npmAddons } from "./npm-addons.mjs";
 
 const COMMANDS = ["modprobe", "insmod", "rmmod", "lsmod", "modinfo", "coldplug", "tools"];
 // package.json: resolved at run time, where the addons are (npm-addons.mjs).
@@ -32,7 +32,7 @@ try {
   // Remote bundles: the source and its HTTP worker are loaded by file name, only for a URL.
   for (const name of ["remote-source", "http-worker"]) await build({ ...common, entryPoints: [`src/io/${name}.ts`], outfile: `dist/io/${name}.js` });
 
-  const entries = [...COMMANDS.map((name) => [`src/commands/${name}.ts`, `dist/commands/${name}.js`]), ["src/kernel/factory.ts", "dist/kernel/factory.js"], ["src/kernel/load-worker.ts", "dist/kernel/load-worker.js"], ["src/pack/depmod-worker.ts", "dist/commands/depmod-worker.js"]];
+  const entries = [...COMMANDS.map((name) => [`src/commands/${name}.ts`, `dist/commands/${name}.js`]), ["src/kernel/factory.ts", "dist/kernel/factory.js"], ["src/kernel/load-worker.ts", "dist/kernel/load-worker.js"], ["src/pack/depmod-worker.ts", "dist/commands/depmod-worker.js"], [FFI_ENTRY, FFI_OUTFILE]];
   await Promise.all(
     entries.map(async ([entry, outfile]) => {
       const result = await build({ ...common, entryPoints: [entry], outfile, write: false });

@@ -1,9 +1,22 @@
-// ffi-napi's and ref-napi's JavaScript is bundled into dist/ like our own code (and code-cached
-// with it), while their native addons stay where npm built them. Each package finds its addon
-// with require("node-gyp-build")(path.join(__dirname, "..")), which in a bundle would name
-// dist/; this plugin routes that call to the package's own folder, found at run time from the
-// bundle's place in node_modules (the dependencies may be hoisted or nested). The single
-// executable routes the same call to its assets instead (scripts/build-sea.mjs).
+// ffi-napi's and ref-napi's JavaScript is built into dist/ like our own code: one file,
+// dist/kernel/ffi.js, code-cached, which native-bindings/syscalls.ts loads (through the code
+// cache) only when a system call is really coming, so that the files that merely reach it
+// (the kernel interface, a loading thread, the API) do not carry it. Their native addons stay
+// where npm built them. Each package finds its addon with
+// require("node-gyp-build")(path.join(__dirname, "..")), which in a bundle would name dist/; the
+// call is routed to the package's own folder, found at run time from the bundle's place in
+// node_modules (the dependencies may be hoisted or nested). The single executable bundles the
+// same JavaScript and routes the call to its assets instead (scripts/build-sea.mjs).
+import { createRequire } from "node:module";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+
+/** The entry of ffi-napi's JavaScript, built as dist/kernel/ffi.js. */
+export const FFI_ENTRY = createRequire(join(root, "package.json")).resolve("ffi-napi");
+export const FFI_OUTFILE = "dist/kernel/ffi.js";
+
 const PACKAGES = [
   // [the importer's path contains, how to find the package's package.json at run time]
   ["/ffi-napi/", 'require.resolve("ffi-napi/package.json")'],
@@ -24,6 +37,16 @@ export const npmAddons = {
         'const path = require("node:path");',
         `module.exports = () => { const manifest = ${PACKAGES[Number(args.path)][1]}; return createRequire(manifest)("node-gyp-build")(path.dirname(manifest)); };`,
       ].join("\n"),
+      loader: "js",
+    }));
+    // Our require("ffi-napi"): dist/kernel/ffi.js, from any file one folder below dist/.
+    b.onResolve({ filter: /^ffi-napi$/ }, (args) => (args.importer.includes("/native-bindings/") ? { path: "ffi-napi", namespace: "own-ffi" } : undefined));
+    b.onLoad({ filter: /.*/, namespace: "own-ffi" }, () => ({
+      contents: [
+        `const { loadOwnModule } = require(${JSON.stringify(join(root, "src", "code-cache.ts"))});`,
+        `module.exports = loadOwnModule(require("node:path").join(__dirname, "..", "kernel", "ffi.js"));`,
+      ].join("\n"),
+      resolveDir: root,
       loader: "js",
     }));
   },

@@ -69,7 +69,7 @@ describe("code cache", () => {
   });
 
   it("every built command file has a cache that V8 accepts in a fresh process", () => {
-    const files = ["commands/modprobe.js", "commands/insmod.js", "commands/rmmod.js", "commands/lsmod.js", "commands/modinfo.js", "commands/tools.js", "kernel/factory.js", "kernel/load-worker.js"];
+    const files = ["commands/modprobe.js", "commands/insmod.js", "commands/rmmod.js", "commands/lsmod.js", "commands/modinfo.js", "commands/tools.js", "kernel/factory.js", "kernel/load-worker.js", "kernel/ffi.js"];
     const loader = path.join(REPO_ROOT, "build", "src", "code-cache.js");
     for (const relative of files) {
       const file = path.join(REPO_ROOT, "dist", relative);
