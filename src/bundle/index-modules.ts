@@ -129,14 +129,18 @@ export class ModuleTables {
    * i's dependency list starts where module i-1's ends (the first at 0), and its softdeps start
    * where module i-1's weakdeps end, its weakdeps where its softdeps end. So no two records share
    * or overlap a list, and the work of reading every module's lists is bounded by the size of
-   * U32S and STRING_LISTS (each list is range-checked when read), whatever the counts claim. One
-   * pass over MODULES, which every lookup reads anyway.
+   * U32S and STRING_LISTS (each list is range-checked when read), whatever the counts claim. And
+   * no two modules name the same member (one module is one file), so that reading every module's
+   * path reads each member's once. One pass over MODULES, which every lookup reads anyway.
    */
   private checkListsTile(modules: Uint32Array): void {
     let deps = 0;
     let strings = 0;
+    const named = new Uint8Array(this.memberCount);
     for (let w = 0; w < modules.length; w += MODULE_WORDS) {
       const i = w / MODULE_WORDS;
+      const member = modules[w + 2];
+      if (member < named.length && named[member]++ !== 0) throw this.s.corrupt(`module ${i} names member ${member}, as an earlier module does`);
       if (modules[w + 3] !== deps) throw this.s.corrupt(`module ${i} dependency list starts at ${modules[w + 3]}, not at ${deps} where the previous one ends`);
       if (modules[w + 5] !== strings) throw this.s.corrupt(`module ${i} softdep list starts at ${modules[w + 5]}, not at ${strings} where the previous list ends`);
       strings += modules[w + 6];
