@@ -1,8 +1,9 @@
 // Builds the CLI into dist/: modbundle.js (the dispatcher) and one file per command under
 // dist/commands/ (and the kernel interface under dist/kernel/), each a bundle of what it uses, so
-// that start-up compiles only the command being run. Each of those files starts with a key line
-// and gets V8's code cache beside it (src/code-cache.ts). Native addons and the decoders (loaded
-// on demand) stay in node_modules.
+// that start-up compiles only the command being run. Those files are the program's own modules
+// (src/code-cache.ts): each is written as the function Node would wrap it in, starts with a key
+// line and gets V8's code cache beside it. Worker scripts stay plain files that Node runs itself.
+// Native addons and the decoders (loaded on demand) stay in node_modules.
 import { build } from "esbuild";
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -13,9 +14,13 @@ import { buildApi } from "./build-api.mjs";
 import { FFI_ENTRY, FFI_OUTFILE, npmAddons } from "./npm-addons.mjs";
 
 const COMMANDS = ["modprobe", "insmod", "rmmod", "lsmod", "modinfo", "coldplug", "tools"];
+// Parts of a command that only some runs need, loaded by file name when they do (loadOwnModule).
+const LAZY_PARTS = ["resolve/directory-lookup", "modprobe/batch-insert", "modprobe/modversions"];
 // package.json: resolved at run time, where the addons are (npm-addons.mjs).
 const external = ["fzstd", "xz-decompress", "ffi-napi/package.json"];
-const common = { bundle: true, platform: "node", target: "node20", format: "cjs", sourcemap: false, legalComments: "none", logLevel: "warning", external, minifyWhitespace: true, minifySyntax: true, plugins: [npmAddons] };
+const common = { bundle: true, platform: "node", target: "node20", format: "cjs", sourcemap: false, legalComments: "none", logLevel: "warning", external, minifyWhitespace: true, minifySyntax: true, minifyIdentifiers: true, plugins: [npmAddons] };
+// ffi-napi's and ref-napi's own code is bundled as its authors wrote it, names included.
+const KEEPS_NAMES = new Set(["dist/kernel/ffi.js"]);
 
 rmSync("dist", { recursive: true, force: true });
 const scratch = mkdtempSync(join(tmpdir(), "modbundle-build-"));
@@ -29,14 +34,23 @@ try {
   await build({ ...common, entryPoints: ["src/cli.ts"], outfile: "dist/modbundle.js", banner: { js: "#!/usr/bin/env node" } });
   chmodSync("dist/modbundle.js", 0o755);
 
-  // Remote bundles: the source and its HTTP worker are loaded by file name, only for a URL.
-  for (const name of ["remote-source", "http-worker"]) await build({ ...common, entryPoints: [`src/io/${name}.ts`], outfile: `dist/io/${name}.js` });
+  // Remote bundles: the HTTP worker is started by file name, only for a URL.
+  await build({ ...common, entryPoints: ["src/io/http-worker.ts"], outfile: "dist/io/http-worker.js" });
 
-  const entries = [...COMMANDS.map((name) => [`src/commands/${name}.ts`, `dist/commands/${name}.js`]), ["src/kernel/factory.ts", "dist/kernel/factory.js"], ["src/kernel/load-worker.ts", "dist/kernel/load-worker.js"], ["src/pack/depmod-worker.ts", "dist/commands/depmod-worker.js"], [FFI_ENTRY, FFI_OUTFILE]];
+  // The program's own modules; the loading threads' scripts are too (startOwnWorker).
+  const entries = [
+    ...COMMANDS.map((name) => [`src/commands/${name}.ts`, `dist/commands/${name}.js`]),
+    ["src/kernel/factory.ts", "dist/kernel/factory.js"],
+    ["src/kernel/load-worker.ts", "dist/kernel/load-worker.js"],
+    ["src/pack/depmod-worker.ts", "dist/commands/depmod-worker.js"],
+    [FFI_ENTRY, FFI_OUTFILE],
+    ["src/io/remote-source.ts", "dist/io/remote-source.js"],
+    ...LAZY_PARTS.map((part) => [`src/${part}.ts`, `dist/${part}.js`]),
+  ];
   await Promise.all(
     entries.map(async ([entry, outfile]) => {
-      const result = await build({ ...common, entryPoints: [entry], outfile, write: false });
-      const body = result.outputFiles[0].text;
+      const result = await build({ ...common, entryPoints: [entry], outfile, write: false, minifyIdentifiers: !KEEPS_NAMES.has(outfile) });
+      const body = codeCache.wrapAsOwnModule(result.outputFiles[0].text);
       const source = codeCache.cacheKeyLine(body) + body;
       mkdirSync(dirname(outfile), { recursive: true });
       writeFileSync(outfile, source);

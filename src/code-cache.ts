@@ -9,17 +9,23 @@ import vm = require("node:vm");
  * file eagerly, every function included, and writes V8's code cache beside it (NAME.ARCH.cache);
  * loading the file with that cache skips the compiler.
  *
+ * Such a file is not a CommonJS module but the function Node would wrap one in, written out by
+ * the build (wrapAsOwnModule): compiled as it is read, it is one flat string, where wrapping it
+ * here would make V8 flatten a second copy, a young-generation allocation as large as the file
+ * that, with the command's own, brought a garbage collection into every `modprobe` run.
+ *
  * V8 checks a cache against its own version and flags, but of the source only its length, so the
  * cache must be tied to the file by us: the build starts the file with a key line (a hash of the
  * rest) and starts the cache with the same line. A cache whose key differs, or that V8 rejects,
- * is ignored and the file compiled as usual.
+ * is ignored and the file compiled as usual. A file without a key line is an ordinary CommonJS
+ * file (the TypeScript compiler's output, which the tests run), and Node loads it.
  */
 export const CACHE_KEY_PREFIX = "//modbundle-code-cache-key:";
 const KEY_LINE_LENGTH = CACHE_KEY_PREFIX.length + 16 + 1;
 
-/** The wrapper Node puts around a CommonJS file, so that the cached code is a module function. */
-function wrap(source: string): string {
-  return `(function (exports, require, module, __filename, __dirname) {${source}\n})`;
+/** The build's side: a bundled CommonJS file's text as an own module (see above). */
+export function wrapAsOwnModule(body: string): string {
+  return `(function (exports, require, module, __filename, __dirname) {${body}\n})`;
 }
 
 /**
@@ -38,16 +44,16 @@ export function cacheKeyLine(body: string): string {
 }
 
 /**
- * V8's code cache of `source` with every function compiled (the build's side). --no-lazy is set
- * only while compiling: the cache records the flags in force when it is written, which must be
- * those of a normal run.
+ * V8's code cache of `source` (an own module's text) with every function compiled (the build's
+ * side). --no-lazy is set only while compiling: the cache records the flags in force when it is
+ * written, which must be those of a normal run.
  */
 export function createCodeCache(source: string, filename: string): Buffer {
   const v8 = process.getBuiltinModule("node:v8");
   v8.setFlagsFromString("--no-lazy");
   let script: vm.Script;
   try {
-    script = new vm.Script(wrap(source), { filename });
+    script = new vm.Script(source, { filename });
   } finally {
     v8.setFlagsFromString("--lazy");
   }
@@ -72,26 +78,28 @@ function readCache(file: string, source: string, keyPrefix: string): Buffer | un
 export function codeCacheAccepted(file: string): boolean {
   const source = fs.readFileSync(file, "utf8");
   const cachedData = readCache(file, source, CACHE_KEY_PREFIX);
-  return cachedData !== undefined && !new vm.Script(wrap(source), { filename: file, cachedData }).cachedDataRejected;
+  return cachedData !== undefined && !new vm.Script(source, { filename: file, cachedData }).cachedDataRejected;
 }
 
 /**
- * Runs a CommonJS file of ours with its code cache when there is a good one, and returns its
- * exports. Like wrap, cacheFileOf and readCache, it uses nothing but built-ins and its arguments:
- * a worker thread runs their text (startOwnWorker), so that its script is code-cached as well.
+ * Runs a file of ours, an own module with its code cache when there is a good one, or an
+ * ordinary CommonJS file, and returns its exports. Like cacheFileOf and readCache, it uses nothing
+ * but built-ins and its arguments: a worker thread runs their text (startOwnWorker), so that its
+ * script is code-cached as well.
  */
 function runWithCodeCache(file: string, keyPrefix: string): unknown {
-  const source = process.getBuiltinModule("node:fs").readFileSync(file, "utf8");
-  const script = new (process.getBuiltinModule("node:vm").Script)(wrap(source), { filename: file, cachedData: readCache(file, source, keyPrefix) });
-  const module = { exports: {} };
   const require = process.getBuiltinModule("node:module").createRequire(file);
+  const source = process.getBuiltinModule("node:fs").readFileSync(file, "utf8");
+  if (!source.startsWith(keyPrefix)) return require(file);
+  const script = new (process.getBuiltinModule("node:vm").Script)(source, { filename: file, cachedData: readCache(file, source, keyPrefix) });
+  const module = { exports: {} };
   (script.runInThisContext() as (...args: unknown[]) => void).call(module.exports, module.exports, require, module, file, process.getBuiltinModule("node:path").dirname(file));
   return module.exports;
 }
 
 const loaded = new Map<string, unknown>();
 
-/** Loads one of the program's own CommonJS files, with its code cache when there is a good one. */
+/** Loads one of the program's own files (see runWithCodeCache). */
 export function loadOwnModule<T>(file: string): T {
   let found = loaded.get(file);
   if (found === undefined) {
@@ -108,6 +116,6 @@ export function loadOwnModule<T>(file: string): T {
  */
 export function startOwnWorker(file: string, options?: import("node:worker_threads").WorkerOptions): import("node:worker_threads").Worker {
   const { Worker } = process.getBuiltinModule("node:worker_threads");
-  const parts = [wrap, cacheFileOf, readCache, runWithCodeCache].map((part) => part.toString()).join("\n");
+  const parts = [cacheFileOf, readCache, runWithCodeCache].map((part) => part.toString()).join("\n");
   return new Worker(`${parts}\n${runWithCodeCache.name}(${JSON.stringify(file)}, ${JSON.stringify(CACHE_KEY_PREFIX)});`, { ...options, eval: true });
 }

@@ -113,12 +113,14 @@ export class ModuleTables {
   }
 
   private checkedModules?: Uint32Array;
+  /** The modules with softdep values, and with weakdep values, found by checkListsTile. */
+  private modulesWithLists?: { readonly softdep: number[]; readonly weakdep: number[] };
 
   /** MODULES, its lists' layout checked the first time (see checkListsTile). */
   private get modules(): Uint32Array {
     if (!this.checkedModules) {
       const modules = this.s.table(Section.Modules);
-      this.checkListsTile(modules);
+      this.modulesWithLists = this.checkListsTile(modules);
       this.checkedModules = modules;
     }
     return this.checkedModules;
@@ -131,23 +133,37 @@ export class ModuleTables {
    * or overlap a list, and the work of reading every module's lists is bounded by the size of
    * U32S and STRING_LISTS (each list is range-checked when read), whatever the counts claim. And
    * no two modules name the same member (one module is one file), so that reading every module's
-   * path reads each member's once. One pass over MODULES, which every lookup reads anyway.
+   * path reads each member's once. One pass over MODULES, which every lookup reads anyway; it runs
+   * in the interpreter at start-up, so it is kept lean, and it also notes the few modules that
+   * have softdep or weakdep values (what modprobe's configuration needs from every module) so
+   * nothing walks MODULES again.
    */
-  private checkListsTile(modules: Uint32Array): void {
+  private checkListsTile(modules: Uint32Array): { softdep: number[]; weakdep: number[] } {
+    const softdep: number[] = [];
+    const weakdep: number[] = [];
     let deps = 0;
     let strings = 0;
     const named = new Uint8Array(this.memberCount);
     for (let w = 0; w < modules.length; w += MODULE_WORDS) {
-      const i = w / MODULE_WORDS;
       const member = modules[w + 2];
-      if (member < named.length && named[member]++ !== 0) throw this.s.corrupt(`module ${i} names member ${member}, as an earlier module does`);
-      if (modules[w + 3] !== deps) throw this.s.corrupt(`module ${i} dependency list starts at ${modules[w + 3]}, not at ${deps} where the previous one ends`);
-      if (modules[w + 5] !== strings) throw this.s.corrupt(`module ${i} softdep list starts at ${modules[w + 5]}, not at ${strings} where the previous list ends`);
-      strings += modules[w + 6];
-      if (modules[w + 7] !== strings) throw this.s.corrupt(`module ${i} weakdep list starts at ${modules[w + 7]}, not at ${strings} where its softdep list ends`);
+      if (member < named.length && named[member]++ !== 0) throw this.s.corrupt(`module ${w / MODULE_WORDS} names member ${member}, as an earlier module does`);
+      const softCount = modules[w + 6];
+      const weakStart = modules[w + 7];
+      const weakCount = modules[w + 8];
+      if (modules[w + 3] !== deps || modules[w + 5] !== strings || weakStart !== strings + softCount) this.listsDoNotTile(modules, w / MODULE_WORDS, deps, strings);
       deps += modules[w + 4];
-      strings += modules[w + 8];
+      strings = weakStart + weakCount;
+      if (softCount !== 0) softdep.push(w / MODULE_WORDS);
+      if (weakCount !== 0) weakdep.push(w / MODULE_WORDS);
     }
+    return { softdep, weakdep };
+  }
+
+  private listsDoNotTile(modules: Uint32Array, i: number, deps: number, strings: number): never {
+    const w = i * MODULE_WORDS;
+    if (modules[w + 3] !== deps) throw this.s.corrupt(`module ${i} dependency list starts at ${modules[w + 3]}, not at ${deps} where the previous one ends`);
+    if (modules[w + 5] !== strings) throw this.s.corrupt(`module ${i} softdep list starts at ${modules[w + 5]}, not at ${strings} where the previous list ends`);
+    throw this.s.corrupt(`module ${i} weakdep list starts at ${modules[w + 7]}, not at ${strings + modules[w + 6]} where its softdep list ends`);
   }
 
   get moduleCount(): number {
@@ -231,10 +247,8 @@ export class ModuleTables {
   forEachModuleDep(kind: "softdep" | "weakdep", visit: (module: string, value: string) => void): void {
     const at = kind === "softdep" ? 5 : 7;
     const modules = this.modules;
-    const count = this.moduleCount;
-    for (let i = 0; i < count; i++) {
+    for (const i of this.modulesWithLists?.[kind] ?? []) {
       const w = i * MODULE_WORDS;
-      if (modules[w + at + 1] === 0) continue;
       const name = this.moduleName(i);
       for (const value of this.stringList(modules[w + at], modules[w + at + 1])) visit(name, value);
     }

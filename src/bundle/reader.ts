@@ -30,7 +30,7 @@ export class Bundle {
     }
     const dir = readMemberHead(first, 0, where);
     if (dir.name !== META_DIR || (dir.header.mode & S_IFMT) !== S_IFDIR) {
-      throw new ModbundleError("EBUNDLE", `${where}: not a modbundle file (first member is "${dir.name}", expected "${META_DIR}")`);
+      throw new ModbundleError("EBUNDLE", `${where}: not a modbundle file (first member is "${escapeControls(dir.name)}", expected "${META_DIR}")`);
     }
     const headerMember = readMemberHead(first, dir.dataOffset + dir.header.fileSize, where);
     if (headerMember.name !== HEADER_MEMBER || headerMember.header.fileSize !== HEADER_SIZE) {

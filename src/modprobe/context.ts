@@ -3,9 +3,7 @@ import { CommandIO } from "../cli-kit/io";
 import { DEFAULT_CONFIG_PATHS, loadModprobeConfig } from "../config/load";
 import { ModprobeConfig } from "../config/types";
 import { ModbundleError } from "../errors";
-import { BundleIndex, encodeIndex } from "../bundle/index-codec";
-import { defaultBundlePath, moduleDirname, openModuleDatabase } from "../resolve/locate";
-import { BundleIndexLookup } from "../resolve/index-lookup";
+import { defaultBundlePath, directoryLookups, moduleDirname, openModuleDatabase } from "../resolve/locate";
 import { ModuleDatabase } from "../resolve/module-db";
 import { bytesOf } from "../util/bytes";
 
@@ -34,11 +32,7 @@ function emptyDatabase(dirname: string, version: string, bundlePath: string): Mo
   const places = directoryExists
     ? `directory ${dirname} (it has no modules.dep) or bundle ${bundlePath} (there is none)`
     : `directory ${dirname} or bundle ${bundlePath} (neither exists)`;
-  const index = BundleIndex.fromBuffer(
-    encodeIndex({ index: { kernelVersion: version, modules: [], aliases: [], symbols: [], builtin: [], builtinAliases: [], devnames: [] }, members: [] }),
-    dirname,
-  );
-  return new ModuleDatabase(dirname, new BundleIndexLookup(index), undefined, places);
+  return new ModuleDatabase(dirname, directoryLookups().emptyLookup(version, dirname), undefined, places);
 }
 
 export function openDatabase(options: DatabaseOptions, io: CommandIO): ModuleDatabase {

@@ -1,4 +1,6 @@
 import fs = require("node:fs");
+import path = require("node:path");
+import { loadOwnModule } from "../code-cache";
 import { CommandIO } from "../cli-kit/io";
 import { KmodLogger, LOG_ERR, failureStatus } from "../cli-kit/kmod-log";
 import { renderConfig } from "./show-config";
@@ -8,11 +10,18 @@ import { loadConfig, openDatabase } from "./context";
 import { HELP } from "./help";
 import { VERSION_TEXT } from "../cli-kit/version";
 import { modprobeInsert } from "./insert";
-import { modprobeInsertBatch } from "./batch-insert";
 import { jobCount } from "../util/jobs";
-import { showModuleSymbols } from "./modversions";
 import { modprobeRemove } from "./remove";
 import { ModprobeSession } from "./session";
+
+/**
+ * Parts of modprobe that only some runs need (parallel loading, --show-modversions and
+ * --show-exports) are files of their own, loaded when a run needs them: a single lookup or
+ * load, what the kernel asks for most, neither parses nor compiles them.
+ */
+function ownPart<T>(name: string): T {
+  return loadOwnModule<T>(path.join(__dirname, "..", "modprobe", `${name}.js`));
+}
 
 /** do_modprobe: arguments to exit status (0 or 1), as kmod's modprobe. */
 export async function runModprobe(argv: readonly string[], io: CommandIO): Promise<number> {
@@ -57,7 +66,7 @@ export async function runModprobe(argv: readonly string[], io: CommandIO): Promi
         return 0;
       }
       if (opts.showModversions || opts.showExports) {
-        return (await showModuleSymbols(session, opts.operands[0], opts.showExports ? "exports" : "versions")) ? 0 : 1;
+        return (await ownPart<typeof import("./modversions")>("modversions").showModuleSymbols(session, opts.operands[0], opts.showExports ? "exports" : "versions")) ? 0 : 1;
       }
       let ok = true;
       // Loads that can overlap go through the batch executor; -j 1, dry runs and -R stay on
@@ -67,7 +76,7 @@ export async function runModprobe(argv: readonly string[], io: CommandIO): Promi
         for (const query of opts.operands) if (!(await modprobeRemove(session, query))) ok = false;
       } else if (parallel) {
         const requests = opts.all ? opts.operands.map((query) => ({ query })) : [{ query: opts.operands[0], extraOptions: moduleParameters(opts.operands.slice(1)) }];
-        ok = await modprobeInsertBatch(session, requests, jobs);
+        ok = await ownPart<typeof import("./batch-insert")>("batch-insert").modprobeInsertBatch(session, requests, jobs);
       } else if (opts.all) {
         for (const query of opts.operands) if (!(await modprobeInsert(session, query, undefined))) ok = false;
       } else {

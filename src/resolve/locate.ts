@@ -1,12 +1,12 @@
 import fs = require("node:fs");
+import path = require("node:path");
 import { Bundle } from "../bundle/reader";
 import { BundleIndex } from "../bundle/index-codec";
+import { loadOwnModule } from "../code-cache";
 import { ModbundleError } from "../errors";
 import { ByteSource } from "../io/byte-source";
 import { openByteSource } from "../io/open-source";
-import { loadDirectoryIndex } from "./directory-index";
 import { BundleIndexLookup } from "./index-lookup";
-import { KmodBinLookup } from "./kmod-bin-lookup";
 import { ModuleDatabase } from "./module-db";
 import { byteStringOf, bytesOf } from "../util/bytes";
 
@@ -119,7 +119,10 @@ export function openModuleDatabase(options: LocateOptions): ModuleDatabase {
     return openBundleFile(defaultBundle, "default", options.root, version, options.env).db;
   }
   const dirname = moduleDirname(options.root, options.version, () => version);
-  // kmod's .bin indexes when the directory has them; its text files only when it has not.
-  const lookup = KmodBinLookup.open(dirname) ?? new BundleIndexLookup(loadDirectoryIndex(dirname, version));
-  return new ModuleDatabase(dirname, lookup, undefined, `directory ${dirname}`);
+  return new ModuleDatabase(dirname, directoryLookups().openDirectoryLookup(dirname, version), undefined, `directory ${dirname}`);
+}
+
+/** Directory mode's part of the program, loaded only when no bundle is used (directory-lookup.ts). */
+export function directoryLookups(): typeof import("./directory-lookup") {
+  return loadOwnModule<typeof import("./directory-lookup")>(path.join(__dirname, "..", "resolve", "directory-lookup.js"));
 }

@@ -19,6 +19,9 @@ const PARTS: Readonly<Record<string, () => unknown>> = {
   "commands/tools.js": () => require("../commands/tools"),
   "kernel/factory.js": () => require("../kernel/factory"),
   "io/remote-source.js": () => require("../io/remote-source"),
+  "resolve/directory-lookup.js": () => require("../resolve/directory-lookup"),
+  "modprobe/batch-insert.js": () => require("../modprobe/batch-insert"),
+  "modprobe/modversions.js": () => require("../modprobe/modversions"),
 };
 
 export function loadOwnModule<T>(file: string): T {

@@ -3,11 +3,13 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, it } from "node:test";
-import { cacheFileOf, cacheKeyLine, createCodeCache, loadOwnModule, startOwnWorker } from "../../src/code-cache";
+import { cacheFileOf, cacheKeyLine, createCodeCache, loadOwnModule, startOwnWorker, wrapAsOwnModule } from "../../src/code-cache";
 import { REPO_ROOT, tempDir } from "../helpers/paths";
 
-function writeModule(dir: string, name: string, body: string): string {
+/** An own module as the build writes one: key line, then the CommonJS text wrapped as Node would. */
+function writeModule(dir: string, name: string, commonJs: string): string {
   const file = path.join(dir, `${name}.js`);
+  const body = wrapAsOwnModule(commonJs);
   fs.writeFileSync(file, cacheKeyLine(body) + body);
   return file;
 }
@@ -69,7 +71,7 @@ describe("code cache", () => {
   });
 
   it("every built command file has a cache that V8 accepts in a fresh process", () => {
-    const files = ["commands/modprobe.js", "commands/insmod.js", "commands/rmmod.js", "commands/lsmod.js", "commands/modinfo.js", "commands/tools.js", "kernel/factory.js", "kernel/load-worker.js", "kernel/ffi.js"];
+    const files = ["commands/modprobe.js", "commands/insmod.js", "commands/rmmod.js", "commands/lsmod.js", "commands/modinfo.js", "commands/tools.js", "kernel/factory.js", "kernel/load-worker.js", "kernel/ffi.js", "io/remote-source.js", "resolve/directory-lookup.js", "modprobe/batch-insert.js", "modprobe/modversions.js"];
     const loader = path.join(REPO_ROOT, "build", "src", "code-cache.js");
     for (const relative of files) {
       const file = path.join(REPO_ROOT, "dist", relative);
