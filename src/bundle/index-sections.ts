@@ -199,12 +199,25 @@ export class IndexSections {
     return data;
   }
 
-  /** The bytes of string a table's records reference, against STRING_VOLUME_FACTOR (little-endian words, before any swap). */
+  /**
+   * The bytes of string a table's records reference, against STRING_VOLUME_FACTOR (little-endian
+   * words, before any swap). It runs at start-up over tables of thousands of records, in the
+   * interpreter: plain indexed loops over a word view, nothing allocated per record.
+   */
   private checkStringVolume(id: Section, data: Buffer, references: StringReferences): void {
-    const recordBytes = references.recordWords * 4;
+    const stride = references.recordWords;
+    const records = Math.floor(data.length / (stride * 4));
+    const lengthWords = references.lengthWords;
     let total = 0;
-    for (let at = 0; at + recordBytes <= data.length; at += recordBytes) {
-      for (const w of references.lengthWords) total += data.readUInt32LE(at + w * 4);
+    if (data.byteOffset % 4 === 0 && !HOST_BIG_ENDIAN) {
+      const words = new Uint32Array(data.buffer, data.byteOffset, records * stride);
+      for (let k = 0; k < lengthWords.length; k++) {
+        for (let at = lengthWords[k]; at < words.length; at += stride) total += words[at];
+      }
+    } else {
+      for (let k = 0; k < lengthWords.length; k++) {
+        for (let at = lengthWords[k] * 4; at < records * stride * 4; at += stride * 4) total += data.readUInt32LE(at);
+      }
     }
     this.checkStringTotal(`section ${Section[id]}`, total, data.length + (this.entries.get(references.pool)?.length ?? 0));
   }
