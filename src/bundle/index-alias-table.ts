@@ -148,19 +148,23 @@ export function readAliasTable(s: IndexSections, id: Section, aliasBase: number,
   }
   // The groups must cover `sorted` back to back, in order, as pack writes them: no two groups
   // share aliases, so a query visits each alias of a table at most once.
+  // Pattern, key (absent: NONE) and target of each record, and each group's prefix, read from
+  // the table's own pool: their volume is bounded as every table's is (IndexSections). These
+  // loops run over thousands of records at start-up, in the interpreter: locals, no property
+  // lookups per record.
+  const { groups, records } = table;
   let next = 0;
-  for (let w = 0; w < table.groups.length; w += GROUP_WORDS) {
-    if (table.groups[w + 2] !== next) throw s.corrupt(`alias table ${id} group ${w / GROUP_WORDS} starts at ${table.groups[w + 2]}, not at ${next} where the previous one ends`);
-    next += table.groups[w + 3];
+  let total = 0;
+  for (let w = 0; w < groups.length; w += GROUP_WORDS) {
+    if (groups[w + 2] !== next) throw s.corrupt(`alias table ${id} group ${w / GROUP_WORDS} starts at ${groups[w + 2]}, not at ${next} where the previous one ends`);
+    next += groups[w + 3];
+    total += groups[w + 1];
   }
   if (next > table.sorted.length) throw s.corrupt(`alias table ${id} groups hold ${next} aliases, more than its ${table.sorted.length}`);
-  // Pattern, key (absent: NONE) and target of each record, and each group's prefix, read from
-  // the table's own pool: their volume is bounded as every table's is (IndexSections).
-  let total = 0;
-  for (let w = 0; w < table.records.length; w += ALIAS_WORDS) {
-    total += table.records[w + 1] + (table.records[w + 3] === NONE ? 0 : table.records[w + 3]) + table.records[w + 5];
+  for (let w = 0; w < records.length; w += ALIAS_WORDS) {
+    const key = records[w + 3];
+    total += records[w + 1] + records[w + 5] + (key === NONE ? 0 : key);
   }
-  for (let w = 0; w < table.groups.length; w += GROUP_WORDS) total += table.groups[w + 1];
   s.checkStringTotal(`alias table ${Section[id] ?? id}`, total, data.length);
   return table;
 }
