@@ -8,7 +8,12 @@ import fs = require("node:fs");
  * side by side overlap, so parts can add up to more than the time that passed. Unset: a check.
  */
 const enabled = process.env.MODBUNDLE_TIMING === "1";
-const totals = new Map<string, { ms: number; count: number }>();
+type Totals = Map<string, { ms: number; count: number }>;
+// One table for the whole process: each built file (a command, the kernel interface) carries
+// its own copy of this module.
+const shared = globalThis as { [key: symbol]: Totals | undefined };
+const TOTALS_KEY = Symbol.for("modbundle.timing.totals");
+const totals: Totals = (shared[TOTALS_KEY] ??= new Map());
 
 export function timingNow(): number {
   return enabled ? performance.now() : 0;
