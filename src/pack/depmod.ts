@@ -122,6 +122,9 @@ class DepmodWorker {
       worker.on("error", gone);
       worker.on("exit", gone);
     });
+    // Awaited only once the main thread's own parsing succeeds: a worker's failure reported
+    // while the main thread fails first must not surface as an unhandled rejection.
+    this.parsed.catch(() => undefined);
   }
 
   static start(queue: ModuleQueue): DepmodWorker {
