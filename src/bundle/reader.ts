@@ -65,7 +65,7 @@ export class Bundle {
     this.index.validate();
     for (let i = 0; i < this.index.memberCount; i++) {
       const member = this.index.member(i);
-      checkRange(`${this.source.name}: member ${member.path}`, member.offset, member.size, this.header.indexOffset);
+      checkRange(`${this.source.name}: member ${escapeControls(member.path)}`, member.offset, member.size, this.header.indexOffset);
     }
   }
 
@@ -85,10 +85,10 @@ export class Bundle {
 
   /** The member's stored bytes, verified against the index's CRC-32. */
   readMember(member: MemberInfo): Buffer {
-    checkRange(`${this.source.name}: member ${member.path}`, member.offset, member.size, this.header.indexOffset);
+    checkRange(`${this.source.name}: member ${escapeControls(member.path)}`, member.offset, member.size, this.header.indexOffset);
     const data = this.source.readAt(member.offset, member.size);
     if (crc32(data) !== member.crc32) {
-      throw new ModbundleError("ECHECKSUM", `${this.source.name}: checksum mismatch in ${member.path}`);
+      throw new ModbundleError("ECHECKSUM", `${this.source.name}: checksum mismatch in ${escapeControls(member.path)}`);
     }
     return data;
   }
@@ -97,7 +97,7 @@ export class Bundle {
   readMemberHeader(member: MemberInfo): CpioHeader {
     const nameSize = Buffer.byteLength(member.path, "latin1") + 1;
     const headSize = headerAndNameSize(nameSize);
-    const where = `${this.source.name}: member ${member.path}`;
+    const where = `${this.source.name}: member ${escapeControls(member.path)}`;
     if (member.offset < headSize) throw new ModbundleError("EBUNDLE", `${where}: data offset ${member.offset} leaves no room for its header`);
     const head = readMemberHead(this.source.readAt(member.offset - headSize, headSize), 0, where);
     if (head.name !== member.path || head.header.fileSize !== member.size || (head.header.mode & S_IFMT) !== S_IFREG) {

@@ -1,3 +1,4 @@
+import { escapeControls } from "../util/escape";
 import { ModbundleError } from "../errors";
 import { Bundle } from "./reader";
 
@@ -28,7 +29,7 @@ export function verifyBundle(bundle: Bundle): { readonly checked: number; readon
       const header = bundle.readMemberHeader(member);
       const unsafe = header.mode & 0o7777 & ~SAFE_MODE_BITS;
       if (unsafe !== 0) {
-        throw new ModbundleError("EUNSAFE", `${bundle.source.name}: member ${member.path}: mode ${(header.mode & 0o7777).toString(8)} has setuid, setgid, sticky or world-writable bits (${unsafe.toString(8)}), which unpack does not apply`);
+        throw new ModbundleError("EUNSAFE", `${bundle.source.name}: member ${escapeControls(member.path)}: mode ${(header.mode & 0o7777).toString(8)} has setuid, setgid, sticky or world-writable bits (${unsafe.toString(8)}), which unpack does not apply`);
       }
       bundle.readMember(member);
     } catch (error) {
