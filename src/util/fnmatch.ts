@@ -102,16 +102,8 @@ function matchBracket(pattern: string, p: number, c: number): BracketResult {
     let isRange: boolean;
     if (!normal && ch === "[" && pattern[i] === ".") {
       const start = i;
-      for (;;) {
-        const next = pattern[++i];
-        if (next === undefined) return MISMATCH;
-        if (next === "." && pattern[i + 1] === "]") {
-          i += 2;
-          break;
-        }
-      }
-      // The C locale has no collating element names: only a single character is one.
-      if (i - start !== 4) return MISMATCH;
+      i = collatingSymbolEnd(pattern, start);
+      if (i < 0) return MISMATCH;
       isRange = pattern[i] === "-" && i + 1 < pattern.length;
       cold = pattern.charCodeAt(start + 1);
       if (!isRange && cold === c) return skipRest(pattern, i, negate);
@@ -125,15 +117,8 @@ function matchBracket(pattern: string, p: number, c: number): BracketResult {
       let end = pattern[i++];
       if (end === "[" && pattern[i] === ".") {
         const start = i;
-        for (;;) {
-          const next = pattern[++i];
-          if (next === undefined) return MISMATCH;
-          if (next === "." && pattern[i + 1] === "]") {
-            i += 2;
-            break;
-          }
-        }
-        if (i - start !== 4) return MISMATCH;
+        i = collatingSymbolEnd(pattern, start);
+        if (i < 0) return MISMATCH;
         end = pattern[start + 1];
       } else {
         if (end === "\\") end = pattern[i++];
@@ -272,4 +257,15 @@ export function fnmatch(pattern: string, text: string): boolean {
   }
   while (pattern[p] === "*") p++;
   return p === pattern.length;
+}
+
+/**
+ * The index just past the collating symbol "[.c.]" whose "." is at `dot`, or -1 when it is
+ * unterminated or names more than one character (the C locale has no collating element names).
+ */
+function collatingSymbolEnd(pattern: string, dot: number): number {
+  for (let i = dot + 1; i < pattern.length; i++) {
+    if (pattern[i] === "." && pattern[i + 1] === "]") return i + 2 - dot === 4 ? i + 2 : -1;
+  }
+  return -1;
 }
