@@ -7,8 +7,28 @@ import type { TestContext } from "node:test";
 export const REPO_ROOT = path.resolve(__dirname, "..", "..", "..");
 export const CLI = path.join(REPO_ROOT, "dist", "modbundle.js");
 
+const made: string[] = [];
+
+/**
+ * A new directory under the system's temporary folder, removed when the test process exits (each
+ * test file is its own process): runs of the suite would otherwise leave gigabytes of trees and
+ * bundles behind.
+ */
 export function tempDir(prefix: string): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), `modbundle-${prefix}-`));
+  if (made.length === 0) process.once("exit", removeTempDirs);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `modbundle-${prefix}-`));
+  made.push(dir);
+  return dir;
+}
+
+function removeTempDirs(): void {
+  for (const dir of made) {
+    try {
+      fs.rmSync(dir, { recursive: true, force: true });
+    } catch {
+      // A directory a test left unreadable is not worth failing the run for.
+    }
+  }
 }
 
 export interface KernelFixture {

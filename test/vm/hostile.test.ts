@@ -1,11 +1,11 @@
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { kmodTree, packBundle } from "./artefacts";
 import { blkdebugConfig, blkdebugDrive, bundleSpans, sectorsOf, sharePage } from "./blkdebug";
 import { REPO_ROOT } from "./fixture";
 import { Overlay } from "./overlay";
 import { guestSuite } from "./suite";
+import { tempDir } from "../helpers/paths";
 
 /**
  * modprobe where things go wrong, in one QEMU guest: run by a user who may not load modules,
@@ -48,7 +48,7 @@ guestSuite({
     if (sharePage(faulty.member, sound.member) || sharePage(faulty.member, faulty.index) || sharePage(faulty.member, { offset: 0, length: 512 })) {
       throw new Error(`${FAULTY.path} shares a page with ${SOUND.path}, the index or the header in ${bundle}: choose other modules`);
     }
-    const configs = fs.mkdtempSync(path.join(os.tmpdir(), "modbundle-blkdebug-"));
+    const configs = tempDir("blkdebug");
     const moduleFault = path.join(configs, "module.conf");
     const indexFault = path.join(configs, "index.conf");
     fs.writeFileSync(moduleFault, blkdebugConfig(sectorsOf(faulty.member)));

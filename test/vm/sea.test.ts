@@ -1,6 +1,5 @@
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { singleExecutable } from "../helpers/sea";
 import { kmodLoadOrder, packBundle } from "./artefacts";
@@ -9,6 +8,7 @@ import { Overlay } from "./overlay";
 import { buildBareInitramfs } from "./qemu";
 import { scenarioBundle, scenarioKmodTree } from "./sets";
 import { guestSuite } from "./suite";
+import { tempDir } from "../helpers/paths";
 
 /**
  * One boot, two ways of running modbundle where node is not where the kernel looks:
@@ -63,7 +63,7 @@ guestSuite({
     const sea = await singleExecutable();
     const bundle = scenarioBundle(fixture);
     const tree = scenarioKmodTree(fixture);
-    const work = fs.mkdtempSync(path.join(os.tmpdir(), "modbundle-vm-sea-"));
+    const work = tempDir("vm-sea");
     try {
       const disk = nodeDisk(work);
       const overlay = new Overlay()

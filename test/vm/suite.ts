@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { before, describe, it } from "node:test";
 import { CACHE } from "./artefacts";
@@ -8,6 +7,7 @@ import { consoleTail } from "./console";
 import { requireVmFixture, VmArch, vmSkipReason, VmFixture } from "./fixture";
 import { Overlay } from "./overlay";
 import { bootGuest, buildInitramfs, GuestRun } from "./qemu";
+import { tempDir } from "../helpers/paths";
 
 /**
  * One guest boot shared by several scenarios: the overlay is prepared and the guest booted once,
@@ -58,7 +58,7 @@ export function guestSuite(options: GuestSuiteOptions): void {
     before(async () => {
       const fixture = requireVmFixture(arch);
       const setup = await options.prepare(fixture);
-      const initrd = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "modbundle-vm-")), "initrd.cpio");
+      const initrd = path.join(tempDir("vm"), "initrd.cpio");
       try {
         if (setup.initramfs) await setup.initramfs(initrd, [setup.overlay.dir]);
         else await buildInitramfs(initrd, [setup.overlay.dir], arch);
