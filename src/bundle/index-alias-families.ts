@@ -1,5 +1,5 @@
 import { IndexAlias } from "../index/types";
-import { ALIAS_WORDS, AliasTable, GROUP_WORDS, encodeAliasTable, encodedGroupCount, forEachGroupIn, literalPrefixLength, readAliasTable, validateAliasTableParts } from "./index-alias-table";
+import { ALIAS_WORDS, AliasTable, GROUP_WORDS, countRecordStrings, encodeAliasTable, encodedGroupCount, forEachGroupIn, literalPrefixLength, readAliasTable, validateAliasTableParts } from "./index-alias-table";
 import { IndexSections, NONE, Section } from "./index-sections";
 import { byteCompare, words } from "./index-strings";
 
@@ -202,12 +202,14 @@ export class AliasTables {
   aliasKey(builtin: boolean, alias: number): string {
     const t = this.tableOf(builtin, alias);
     const i = alias - t.aliasBase;
+    countRecordStrings(this.s, t, i);
     return this.s.string(t.strings, t.records[i * ALIAS_WORDS + 2], t.records[i * ALIAS_WORDS + 3]);
   }
 
   /** An alias's target module name and priority (its module number; 0 for builtin aliases). */
   aliasTarget(builtin: boolean, alias: number): { readonly target: string; readonly priority: number } {
     const t = this.tableOf(builtin, alias);
+    countRecordStrings(this.s, t, alias - t.aliasBase);
     const w = (alias - t.aliasBase) * ALIAS_WORDS;
     const module = t.records[w + 6];
     return { target: this.s.string(t.strings, t.records[w + 4], t.records[w + 5]), priority: module === NONE ? 0 : this.s.below(module, this.moduleCount(), "alias module") };
@@ -222,6 +224,7 @@ export class AliasTables {
   /** Alias number `alias` (numbers run through the families; see aliasOrder). */
   alias(builtin: boolean, alias: number): IndexAlias {
     const t = this.tableOf(builtin, alias);
+    countRecordStrings(this.s, t, alias - t.aliasBase);
     const r = t.records;
     const w = (alias - t.aliasBase) * ALIAS_WORDS;
     return {
@@ -255,9 +258,9 @@ export class AliasTables {
     const tables = [this.builtinTable(), ...this.families.map((family) => this.familyTable(family))];
     for (const t of tables) {
       const builtin = t === tables[0];
+      validateAliasTableParts(this.s, t);
       const aliasCount = t.records.length / ALIAS_WORDS;
       for (let i = 0; i < aliasCount; i++) this.alias(builtin, t.aliasBase + i);
-      validateAliasTableParts(this.s, t);
     }
   }
 }

@@ -1,5 +1,5 @@
 import { IndexAlias } from "../index/types";
-import { HOST_BIG_ENDIAN, IndexSections, NONE, Section } from "./index-sections";
+import { HOST_BIG_ENDIAN, IndexSections, NONE, STRING_VOLUME_FACTOR, Section } from "./index-sections";
 import { StringPool, byteCompare, padded, words } from "./index-strings";
 
 /**
@@ -91,7 +91,26 @@ export function encodedGroupCount(table: Buffer): number {
   return table.readUInt32LE(2 * 8 + 4) / (GROUP_WORDS * 4);
 }
 
+/**
+ * What lookups have checked of a table so far. A table's records are read a few at a time, so the
+ * rules that bound a reader's work (man/modbundle.5, INTEGRITY) are checked for what is read, when
+ * it is first read, instead of over the whole table when it is opened (thousands of records, in
+ * the interpreter, at every start-up); verify checks the whole table (checkWholeAliasTable).
+ */
+interface LookupChecks {
+  /** Per group, 1 once a lookup has used it; per position of sorted, 1 once a used group holds it. */
+  groupUsed?: Uint8Array;
+  positionHeld?: Uint8Array;
+  /** Per record, 1 once its strings are counted in stringBytes. */
+  recordCounted?: Uint8Array;
+  stringBytes: number;
+}
+
 export interface AliasTable {
+  readonly id: Section;
+  /** The section's bytes (records, groups, hash and pool): what bounds its strings' volume. */
+  readonly bytes: number;
+  readonly checks: LookupChecks;
   /** Alias and group numbers of this table start at these (families share one numbering). */
   readonly aliasBase: number;
   readonly groupBase: number;
@@ -132,7 +151,10 @@ export function readAliasTable(s: IndexSections, id: Section, aliasBase: number,
   const longestPrefix = lengths.length > 0 ? Math.min(lengths[lengths.length - 1], 0xffff) : 0;
   const prefixLengths = new Uint8Array(longestPrefix + 1);
   for (const length of lengths) if (length <= longestPrefix) prefixLengths[length] = 1;
-  const table = {
+  const table: AliasTable = {
+    id,
+    bytes: data.length,
+    checks: { stringBytes: 0 },
     aliasBase,
     groupBase,
     longestPrefix,
@@ -146,13 +168,50 @@ export function readAliasTable(s: IndexSections, id: Section, aliasBase: number,
   if (table.hash.length === 0 || (table.hash.length & (table.hash.length - 1)) !== 0) {
     throw s.corrupt("alias hash table size is not a power of two");
   }
-  // The groups must cover `sorted` back to back, in order, as pack writes them: no two groups
-  // share aliases, so a query visits each alias of a table at most once.
-  // Pattern, key (absent: NONE) and target of each record, and each group's prefix, read from
-  // the table's own pool: their volume is bounded as every table's is (IndexSections). These
-  // loops run over thousands of records at start-up, in the interpreter: locals, no property
-  // lookups per record.
-  const { groups, records } = table;
+  return table;
+}
+
+/**
+ * Marks a group used by a lookup, checking that no group used before holds any of its aliases:
+ * a lookup then visits each alias of a table at most once, and the work spent on the groups
+ * (matching, and filters built per group) is bounded by the table's size, as if every group had
+ * been checked to tile `sorted` (which verify checks).
+ */
+function useGroup(s: IndexSections, t: AliasTable, group: number, start: number, count: number): void {
+  const checks = t.checks;
+  const used = (checks.groupUsed ??= new Uint8Array(t.groups.length / GROUP_WORDS));
+  if (used[group] !== 0) return;
+  const held = (checks.positionHeld ??= new Uint8Array(t.sorted.length));
+  for (let at = start; at < start + count; at++) {
+    if (held[at] !== 0) throw s.corrupt(`alias table ${t.id} group ${group} shares aliases with another group`);
+    held[at] = 1;
+  }
+  used[group] = 1;
+}
+
+/**
+ * Counts the strings of record `i` (pattern, key, target) the first time it is read: the records
+ * read may reference at most STRING_VOLUME_FACTOR times the table's bytes of strings, as every
+ * table's records may (IndexSections), so that reading them is linear in the table's size.
+ */
+export function countRecordStrings(s: IndexSections, t: AliasTable, i: number): void {
+  const checks = t.checks;
+  const counted = (checks.recordCounted ??= new Uint8Array(t.records.length / ALIAS_WORDS));
+  if (counted[i] !== 0) return;
+  counted[i] = 1;
+  const w = i * ALIAS_WORDS;
+  const key = t.records[w + 3];
+  checks.stringBytes += t.records[w + 1] + t.records[w + 5] + (key === NONE ? 0 : key);
+  if (checks.stringBytes > STRING_VOLUME_FACTOR * t.bytes) s.checkStringTotal(`alias table ${Section[t.id] ?? t.id}`, checks.stringBytes, t.bytes);
+}
+
+/**
+ * The rules a lookup checks only for what it reads, over the whole table (verify): the groups
+ * cover `sorted` back to back, in order, as pack writes them, and the strings of every record and
+ * group prefix add up to at most STRING_VOLUME_FACTOR times the table's bytes.
+ */
+function checkWholeAliasTable(s: IndexSections, t: AliasTable): void {
+  const { groups, records, id } = t;
   let next = 0;
   let total = 0;
   for (let w = 0; w < groups.length; w += GROUP_WORDS) {
@@ -160,13 +219,12 @@ export function readAliasTable(s: IndexSections, id: Section, aliasBase: number,
     next += groups[w + 3];
     total += groups[w + 1];
   }
-  if (next > table.sorted.length) throw s.corrupt(`alias table ${id} groups hold ${next} aliases, more than its ${table.sorted.length}`);
+  if (next > t.sorted.length) throw s.corrupt(`alias table ${id} groups hold ${next} aliases, more than its ${t.sorted.length}`);
   for (let w = 0; w < records.length; w += ALIAS_WORDS) {
     const key = records[w + 3];
     total += records[w + 1] + records[w + 5] + (key === NONE ? 0 : key);
   }
-  s.checkStringTotal(`alias table ${Section[id] ?? id}`, total, data.length);
-  return table;
+  s.checkStringTotal(`alias table ${Section[id] ?? id}`, total, t.bytes);
 }
 
 /**
@@ -200,14 +258,19 @@ export function forEachGroupIn(s: IndexSections, t: AliasTable, query: string, v
       }
       if (!equal) continue;
       s.span(groups[w + 2], groups[w + 3], t.sorted.length, "alias group");
+      useGroup(s, t, group, groups[w + 2], groups[w + 3]);
       visit(t.groupBase + group, groups[w + 3]);
       break;
     }
   }
 }
 
-/** Checks the sorted, groups and hash parts of a table (the records are checked by the caller). */
+/**
+ * Checks the whole of a table but its records (the caller reads each): the rules lookups check
+ * only for what they read, and the sorted, groups and hash parts.
+ */
 export function validateAliasTableParts(s: IndexSections, t: AliasTable): void {
+  checkWholeAliasTable(s, t);
   const aliasCount = t.records.length / ALIAS_WORDS;
   for (const v of t.sorted) s.below(v, aliasCount, "alias number");
   const groupCount = t.groups.length / GROUP_WORDS;

@@ -149,7 +149,63 @@ describe("hostile indexes whose CRCs hold (issue 15, finding 2)", () => {
       table.writeUInt32LE(5, groups + 2 * 4);
       setSection(sections, Section.BuiltinAliasTable, table);
     }), "groups");
-    assertOneLine(["modprobe", "--bundle", file, "-S", SMALL_VERSION, "-R", "fs-ext4"], /corrupt index: alias table 26 group 0 starts at 5, not at 0/);
+    assertOneLine(["verify", file], /corrupt index: alias table 26 group 0 starts at 5, not at 0/);
+  });
+
+  it("a lookup using two groups that share aliases is refused", () => {
+    // "abcd:x*" and "abcd:xy*" are groups 0 and 1 of the one family's table; both prefixes start
+    // the query. Group 1 is made to hold group 0's alias as well.
+    const modules = ["m0", "m1"].map((name) => ({ name, path: `kernel/${name}.ko`, deps: [], softdeps: [], weakdeps: [] }));
+    const index: ModuleIndex = {
+      kernelVersion: SMALL_VERSION,
+      modules,
+      aliases: ["abcd:x*", "abcd:xy*"].map((pattern, i) => ({ pattern, key: pattern, module: i, target: modules[i].name })),
+      symbols: [],
+      builtin: [],
+      builtinAliases: [],
+      devnames: [],
+    };
+    const members = modules.map((m) => ({ path: m.path, offset: 0, size: 0, compression: "none" as const, crc32: 0 }));
+    const two = replaceIndex(small, encodeIndex({ index, members }));
+    assert.equal(runCli(["modprobe", "--bundle", write(two, "two-groups"), "-S", SMALL_VERSION, "-R", "abcd:xyz"]).stdout, "m0\nm1\n");
+    const file = write(editIndex(two, (sections) => {
+      const table = Buffer.from(sectionOf(sections, Section.FirstAliasFamily));
+      const groups = table.readUInt32LE(2 * 8);
+      table.writeUInt32LE(0, groups + 4 * 4 + 2 * 4);
+      table.writeUInt32LE(2, groups + 4 * 4 + 3 * 4);
+      setSection(sections, Section.FirstAliasFamily, table);
+    }), "shared-groups");
+    assertOneLine(["modprobe", "--bundle", file, "-S", SMALL_VERSION, "-R", "abcd:xyz"], /corrupt index: alias table 32 group 1 shares aliases with another group/);
+    assertOneLine(["verify", file], /corrupt index: alias table 32 group 1 starts at 0, not at 1/);
+  });
+
+  it("alias records that all name the whole string pool are refused as a lookup reads them", () => {
+    // 100 aliases in one group; every record's pattern and key are made the whole pool, so that
+    // reading the group's records would copy and compile the pool 100 times.
+    const modules = Array.from({ length: 100 }, (_, i) => ({ name: `m${i}`, path: `kernel/m${i}.ko`, deps: [], softdeps: [], weakdeps: [] }));
+    const index: ModuleIndex = {
+      kernelVersion: SMALL_VERSION,
+      modules,
+      aliases: modules.map((m, i) => ({ pattern: `zzzz:a*${i}`, key: `zzzz:a*${i}`, module: i, target: m.name })),
+      symbols: [],
+      builtin: [],
+      builtinAliases: [],
+      devnames: [],
+    };
+    const members = modules.map((m) => ({ path: m.path, offset: 0, size: 0, compression: "none" as const, crc32: 0 }));
+    const file = write(editIndex(replaceIndex(small, encodeIndex({ index, members })), (sections) => {
+      const table = Buffer.from(sectionOf(sections, Section.FirstAliasFamily));
+      const records = table.readUInt32LE(0);
+      const poolLength = table.readUInt32LE(5 * 8 + 4);
+      for (let i = 0; i < modules.length; i++) {
+        const at = records + i * 7 * 4;
+        [0, poolLength, 0, poolLength].forEach((v, w) => table.writeUInt32LE(v, at + w * 4));
+      }
+      setSection(sections, Section.FirstAliasFamily, table);
+    }), "volume");
+    const message = /corrupt index: alias table FirstAliasFamily references \d+ bytes of strings, more than 8 times the \d+ bytes/;
+    assertOneLine(["modprobe", "--bundle", file, "-S", SMALL_VERSION, "-R", "zzzz:a5"], message);
+    assertOneLine(["verify", file], message);
   });
 
   it("an alias listed twice in ALIAS_ORDER is refused by verify", () => {
