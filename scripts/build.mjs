@@ -17,7 +17,7 @@ const COMMANDS = ["modprobe", "insmod", "rmmod", "lsmod", "modinfo", "coldplug",
 // Parts of a command that only some runs need, loaded by file name when they do (loadOwnModule).
 const LAZY_PARTS = ["resolve/directory-lookup", "modprobe/batch-insert", "modprobe/modversions"];
 // package.json: resolved at run time, where the addons are (npm-addons.mjs).
-const external = ["fzstd", "xz-decompress", "ffi-napi/package.json"];
+const external = ["xz-decompress", "ffi-napi/package.json"];
 const common = { bundle: true, platform: "node", target: "node20", format: "cjs", sourcemap: false, legalComments: "none", logLevel: "warning", external, minifyWhitespace: true, minifySyntax: true, minifyIdentifiers: true, plugins: [npmAddons] };
 // ffi-napi's and ref-napi's own code is bundled as its authors wrote it, names included.
 const KEEPS_NAMES = new Set(["dist/kernel/ffi.js"]);

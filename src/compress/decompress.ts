@@ -1,13 +1,14 @@
 import { ModbundleError } from "../errors";
 import { CompressionKind } from "./kind";
-import { ZSTD_WINDOW_MAX, walkZstdFrames } from "./zstd-frames";
+import { ZstdOutputLimit, decodeZstd } from "./zstd/decoder";
+import { ZSTD_WINDOW_MAX, walkZstdFrames } from "./zstd/frames";
 
 /**
  * User-space decompression, for modinfo, pack and kernels that cannot decompress a format
- * themselves. zstd uses fzstd (pure JavaScript: Node 20's zlib has no zstd and a native binding
- * would need a prebuilt binary); xz uses xz-decompress (xz-embedded compiled to WebAssembly);
- * gzip uses node:zlib. Each decoder is loaded only when first needed, so that commands which
- * never decompress do not pay for it at start-up.
+ * themselves. zstd uses our own decoder (src/compress/zstd/, ported from fzstd: Node 20's zlib has
+ * no zstd and a native binding would need a prebuilt binary); xz uses xz-decompress (xz-embedded
+ * compiled to WebAssembly); gzip uses node:zlib. The xz decoder is loaded only when first needed,
+ * so that commands which never decompress do not pay for it at start-up.
  *
  * Every decode is bounded, and the decoder stops at the bound (it never decodes first and checks
  * after): a member of a bundle must decompress to exactly the size its index records, anything
@@ -78,12 +79,10 @@ function gunzip(data: Buffer, bound: number): Promise<Buffer> {
 /**
  * The frames are walked first (headers and block sizes, nothing decoded): a declared content size
  * past the bound, or a window larger than zstd's own default limit, is refused before anything is
- * allocated. Frames that all declare their size and decode into one buffer (what zstd writes for a
- * file, and what the kernel's build writes) go through fzstd's one-shot decoder, whose buffers
- * are those declared sizes; anything else is streamed and stopped at the bound.
+ * allocated. The decoder then fills one buffer of the declared sizes, or grows one and stops at
+ * the bound when a frame does not declare its size.
  */
 function decompressZstd(data: Buffer, bound: number): Buffer {
-  const fzstd = require("fzstd") as typeof import("fzstd");
   const frames = walkZstdFrames(data);
   const declared = frames.reduce((sum, frame) => sum + (frame.contentSize ?? 0), 0);
   if (declared > bound) throw new TooLarge();
@@ -92,22 +91,13 @@ function decompressZstd(data: Buffer, bound: number): Buffer {
       throw new Error(`frame at offset ${frame.offset} needs a ${frame.windowSize}-byte window (the limit is ${ZSTD_WINDOW_MAX})`);
     }
   }
-  const decoded = frames.every((f) => f.singleSegment && f.contentSize !== undefined)
-    ? fzstd.decompress(data)
-    : streamZstd(fzstd, data, bound);
+  let decoded: Uint8Array;
+  try {
+    decoded = decodeZstd(data, frames, bound);
+  } catch (error) {
+    throw error instanceof ZstdOutputLimit ? new TooLarge() : error;
+  }
   return Buffer.from(decoded.buffer, decoded.byteOffset, decoded.byteLength);
-}
-
-function streamZstd(fzstd: typeof import("fzstd"), data: Buffer, bound: number): Uint8Array {
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  const stream = new fzstd.Decompress((chunk) => {
-    total += chunk.length;
-    if (total > bound) throw new TooLarge();
-    chunks.push(chunk.slice());
-  });
-  stream.push(data, true);
-  return Buffer.concat(chunks, total);
 }
 
 async function decompressXz(data: Buffer, bound: number): Promise<Buffer> {

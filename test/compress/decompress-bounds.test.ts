@@ -3,7 +3,7 @@ import * as path from "node:path";
 import { describe, it } from "node:test";
 import { compress } from "../../src/compress/compress";
 import { MAX_MODULE_SIZE, decompress } from "../../src/compress/decompress";
-import { ZSTD_WINDOW_MAX } from "../../src/compress/zstd-frames";
+import { ZSTD_WINDOW_MAX } from "../../src/compress/zstd/frames";
 import { ModbundleError } from "../../src/errors";
 import { gzipBomb, xzBomb, zstdBomb, zstdClaiming } from "../helpers/bombs";
 import { kernelModule } from "../helpers/kernel-module";

@@ -40,7 +40,7 @@ describe("modinfo start-up", () => {
     const result = runLink(cli, ["-F", "description", file]);
     assert.equal(result.status, 0);
     assert.equal(result.stdout, "plain\n");
-    assert.deepEqual(result.loaded.filter((f) => /node_modules\/(commander|ffi-napi|ref-napi|@2060\.io|fzstd|xz-decompress)\//.test(f)), []);
+    assert.deepEqual(result.loaded.filter((f) => /node_modules\/(commander|ffi-napi|ref-napi|@2060\.io|xz-decompress)\//.test(f)), []);
   });
 
   it("an xz module loads the xz decoder and nothing else of the kind", (t) => {
@@ -52,7 +52,7 @@ describe("modinfo start-up", () => {
     const result = runLink(cli, ["-F", "description", `${file}.xz`]);
     assert.equal(result.status, 0);
     assert.equal(result.stdout, "packed\n");
-    const heavy = result.loaded.filter((f) => /node_modules\/(commander|ffi-napi|ref-napi|@2060\.io|fzstd|xz-decompress)\//.test(f));
+    const heavy = result.loaded.filter((f) => /node_modules\/(commander|ffi-napi|ref-napi|@2060\.io|xz-decompress)\//.test(f));
     assert.ok(heavy.length > 0 && heavy.every((f) => f.includes("/xz-decompress/")), heavy.join(", "));
   });
 });

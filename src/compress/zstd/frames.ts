@@ -11,6 +11,8 @@ export interface ZstdFrame {
   readonly windowSize: number;
   /** The declared decompressed size, when the frame has one. */
   readonly contentSize?: number;
+  /** Where the frame's first block header is. */
+  readonly blocksStart: number;
 }
 
 /** zstd's own default decoder limit (ZSTD_WINDOWLOG_LIMIT_DEFAULT, 2^27): larger windows are refused. */
@@ -73,6 +75,7 @@ export function walkZstdFrames(data: Buffer): ZstdFrame[] {
       at += fcsBytes;
     }
     if (singleSegment) windowSize = contentSize as number;
+    const blocksStart = at;
     for (;;) {
       need(data, at, 3, "block header");
       const header = data[at] | (data[at + 1] << 8) | (data[at + 2] << 16);
@@ -87,7 +90,7 @@ export function walkZstdFrames(data: Buffer): ZstdFrame[] {
       need(data, at, 4, "frame checksum");
       at += 4;
     }
-    frames.push({ offset: frame, singleSegment, windowSize, contentSize });
+    frames.push({ offset: frame, singleSegment, windowSize, contentSize, blocksStart });
   }
   return frames;
 }
