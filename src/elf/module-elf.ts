@@ -150,33 +150,50 @@ class SymbolReader {
 }
 
 /**
+ * One pass over .symtab (kmod makes one for each list; both are in table order): the names of the
+ * undefined symbols into `needed`, with their weak binding into `weak` when given, and where the
+ * `__crc_<name>` entries are into `crcs`.
+ */
+function symbolPass(elf: ElfFile, table: SymbolTable, interner: Interner | undefined, needed: string[], weak: boolean[] | undefined, crcs: number[]): void {
+  const symbols = new SymbolReader(elf, table, interner);
+  const data = elf.data;
+  const strEnd = table.strtabOffset + table.strtabSize;
+  for (let i = 1; i < table.entries; i++) {
+    const at = symbols.entryAt(i);
+    const nameAt = symbols.nameAt(at);
+    if (nameAt < 0) continue;
+    if (symbols.shndx(at) === SHN_UNDEF && data[nameAt] !== 0) {
+      needed.push(symbols.name(nameAt));
+      weak?.push(symbols.binding(at) === STB_WEAK);
+    }
+    // "__crc_" compared on bytes: most symbols are not CRCs, and need no string.
+    if (nameAt + CRC_PREFIX.length <= strEnd && data[nameAt] === 0x5f && data[nameAt + 1] === 0x5f && data[nameAt + 2] === 0x63 &&
+        data[nameAt + 3] === 0x72 && data[nameAt + 4] === 0x63 && data[nameAt + 5] === 0x5f) crcs.push(at);
+  }
+}
+
+/**
  * Exported symbols: the `__crc_<name>` entries of .symtab with their CRCs; without any, the names
  * in `__ksymtab_strings` with CRC 0 (kmod_elf_get_symbols).
  */
 export function readExports(elf: ElfFile): ExportedSymbol[] {
-  return exportsIn(elf, symbolTable(elf), undefined);
+  const table = symbolTable(elf);
+  const crcs: number[] = [];
+  if (table) symbolPass(elf, table, undefined, [], undefined, crcs);
+  return exportsOf(elf, table, undefined, crcs);
 }
 
-function exportsIn(elf: ElfFile, table: SymbolTable | undefined, interner: Interner | undefined): ExportedSymbol[] {
-  const out: ExportedSymbol[] = [];
-  if (table) {
+/** The exports from symbolPass's `crcs`, or from `__ksymtab_strings` when there are none. */
+function exportsOf(elf: ElfFile, table: SymbolTable | undefined, interner: Interner | undefined, crcs: readonly number[]): ExportedSymbol[] {
+  if (table && crcs.length > 0) {
     const symbols = new SymbolReader(elf, table, interner);
-    const data = elf.data;
-    const strEnd = table.strtabOffset + table.strtabSize;
-    for (let i = 1; i < table.entries; i++) {
-      const at = symbols.entryAt(i);
-      const nameAt = symbols.nameAt(at);
-      // "__crc_" compared on bytes: most symbols are not CRCs, and need no string.
-      if (nameAt < 0 || nameAt + CRC_PREFIX.length > strEnd || data[nameAt] !== 0x5f || data[nameAt + 1] !== 0x5f || data[nameAt + 2] !== 0x63 ||
-          data[nameAt + 3] !== 0x72 || data[nameAt + 4] !== 0x63 || data[nameAt + 5] !== 0x5f) continue;
-      const name = symbols.name(nameAt, CRC_PREFIX.length);
+    return crcs.map((at) => {
       const value = elf.is64 ? elf.u64BigInt(at + 8) : BigInt(elf.u32(at + 4));
-      out.push({ name, crc: resolveCrc(elf, value, symbols.shndx(at)) });
-    }
-    if (out.length > 0) return out;
+      return { name: symbols.name(symbols.nameAt(at), CRC_PREFIX.length), crc: resolveCrc(elf, value, symbols.shndx(at)) };
+    });
   }
   const strings = elf.section("__ksymtab_strings");
-  if (!strings) return out;
+  if (!strings) return [];
   return splitStrings(elf.contents(strings)).map((name) => ({ name, crc: 0n }));
 }
 
@@ -193,22 +210,11 @@ function resolveCrc(elf: ElfFile, value: bigint, shndx: number): bigint {
 
 /** Undefined symbols of .symtab, in table order, with weak binding kept (the module's needs). */
 export function readNeeded(elf: ElfFile): NeededSymbol[] {
-  return neededIn(elf, symbolTable(elf), undefined);
-}
-
-function neededIn(elf: ElfFile, table: SymbolTable | undefined, interner: Interner | undefined): NeededSymbol[] {
-  if (!table) return [];
-  const symbols = new SymbolReader(elf, table, interner);
-  const data = elf.data;
-  const out: NeededSymbol[] = [];
-  for (let i = 1; i < table.entries; i++) {
-    const at = symbols.entryAt(i);
-    if (symbols.shndx(at) !== SHN_UNDEF) continue;
-    const nameAt = symbols.nameAt(at);
-    if (nameAt < 0 || data[nameAt] === 0) continue;
-    out.push({ name: symbols.name(nameAt), weak: symbols.binding(at) === STB_WEAK });
-  }
-  return out;
+  const table = symbolTable(elf);
+  const names: string[] = [];
+  const weak: boolean[] = [];
+  if (table) symbolPass(elf, table, undefined, names, weak, []);
+  return names.map((name, k) => ({ name, weak: weak[k] }));
 }
 
 export interface VersionEntry {
@@ -254,13 +260,95 @@ function versionNames(elf: ElfFile, interner: Interner | undefined): string[] {
  */
 export function readModuleObject(elf: ElfFile, interner?: Interner): ModuleObject {
   const table = symbolTable(elf);
-  const needed = neededIn(elf, table, interner);
+  const names: string[] = [];
+  const weak: boolean[] = [];
+  const crcs: number[] = [];
+  if (table) symbolPass(elf, table, interner, names, weak, crcs);
+  const needed: NeededSymbol[] = names.map((name, k) => ({ name, weak: weak[k] }));
   const versions = versionNames(elf, interner);
   if (versions.length > 0) {
-    const named = new Set(needed.map((n) => n.name));
+    const named = new Set(names);
     for (const name of versions) {
       if (!named.has(name)) needed.push({ name, weak: false });
     }
   }
-  return { modinfo: readModinfo(elf, interner), exports: exportsIn(elf, table, interner), needed };
+  return { modinfo: readModinfo(elf, interner), exports: exportsOf(elf, table, interner, crcs), needed };
+}
+
+/**
+ * What depmod takes from a module (its view of readModuleObject's: names only, and of .modinfo
+ * the values it indexes), read with nothing else made: a tree's modules name some 400,000
+ * symbols, and an object for each, dropped at once, kept the garbage collector busy.
+ */
+export interface ModuleLinkage {
+  /** Names of the symbols it exports (readModuleObject's exports). */
+  readonly exports: readonly string[];
+  /** Names of the symbols it needs (readModuleObject's needed). */
+  readonly needed: readonly string[];
+  /** Values of its alias=, softdep= and weakdep= .modinfo fields, in order. */
+  readonly aliases: readonly string[];
+  readonly softdeps: readonly string[];
+  readonly weakdeps: readonly string[];
+}
+
+export const NO_LINKAGE: ModuleLinkage = { exports: [], needed: [], aliases: [], softdeps: [], weakdeps: [] };
+
+/** One Set, emptied for each module: which of its needed names __versions repeats. */
+const namedScratch = new Set<string>();
+
+export function readModuleLinkage(elf: ElfFile, interner?: Interner): ModuleLinkage {
+  const table = symbolTable(elf);
+  const needed: string[] = [];
+  const crcs: number[] = [];
+  if (table) symbolPass(elf, table, interner, needed, undefined, crcs);
+  const versions = versionNames(elf, interner);
+  if (versions.length > 0) {
+    const named = namedScratch;
+    named.clear();
+    for (const name of needed) named.add(name);
+    for (const name of versions) {
+      if (!named.has(name)) needed.push(name);
+    }
+    named.clear();
+  }
+  let exports: string[];
+  if (table && crcs.length > 0) {
+    const symbols = new SymbolReader(elf, table, interner);
+    exports = crcs.map((at) => symbols.name(symbols.nameAt(at), CRC_PREFIX.length));
+  } else {
+    const strings = elf.section("__ksymtab_strings");
+    exports = strings ? splitStrings(elf.contents(strings)) : [];
+  }
+  const aliases: string[] = [];
+  const softdeps: string[] = [];
+  const weakdeps: string[] = [];
+  modinfoValues(elf, aliases, softdeps, weakdeps);
+  return { exports, needed, aliases, softdeps, weakdeps };
+}
+
+/**
+ * The values of .modinfo's alias=, softdep= and weakdep= entries (readModinfo's split, with only
+ * these keys' values made into strings).
+ */
+function modinfoValues(elf: ElfFile, aliases: string[], softdeps: string[], weakdeps: string[]): void {
+  const section = elf.section(".modinfo");
+  if (!section) return;
+  const data = elf.data;
+  const end = section.offset + section.size;
+  for (let start = section.offset; start < end; ) {
+    let stop = start;
+    let eq = -1;
+    for (; stop < end && data[stop] !== 0; stop++) if (eq < 0 && data[stop] === 0x3d) eq = stop;
+    if (eq >= 0) {
+      const into = keyIs(data, start, eq, "alias") ? aliases : keyIs(data, start, eq, "softdep") ? softdeps : keyIs(data, start, eq, "weakdep") ? weakdeps : undefined;
+      if (into) into.push(data.toString("latin1", eq + 1, stop));
+    }
+    start = stop + 1;
+  }
+}
+
+function keyIs(data: Buffer, start: number, end: number, key: string): boolean {
+  if (end - start !== key.length) return false;
+  for (let k = 0; k < key.length; k++) if (data[start + k] !== key.charCodeAt(k)) return false;
+  return true;
 }

@@ -2,15 +2,19 @@
  * Reads only the parts of an ELF object that a reader of a few sections needs: the header, the
  * section header table, the section name table and the named sections, each into its own place
  * in `into`, which is the file's size or larger and all zeros (the caller keeps it so, zeroing
- * again what `read` filled: a reader that strays outside those sections sees zeros, never another
- * file's bytes). depmod needs about a sixth of a module's bytes (its symbol and string tables,
- * .modinfo, __versions); reading only those saves most of the I/O and copying of a whole tree. Anything that does not look like a
- * well-formed ELF header and section table is read whole instead, so that ElfFile reports it
- * exactly as it would.
+ * again what `read` filled: a reader that strays outside those parts sees zeros or this file's
+ * bytes, never another file's). depmod needs about a sixth of a module's bytes (its symbol and
+ * string tables, .modinfo, __versions); reading only those saves most of the I/O and copying of a
+ * whole tree. Parts that lie close together are read in one go (the bytes between them too), and
+ * so are the section headers and the name table before them: some 4 reads a module, not 8.
+ * Anything that does not look like a well-formed ELF header and section table is read whole
+ * instead, so that ElfFile reports it exactly as it would.
  */
 export type ReadInto = (offset: number, length: number, into: Buffer) => void;
 
 const ELF_MAGIC = 0x7f454c46;
+/** Bytes between two wanted parts read rather than skipped: one read fewer costs more than a page's copy. */
+const NEAR = 4096;
 const SHT_NOBITS = 8;
 
 export function readElfParts(read: ReadInto, size: number, into: Buffer, sections: readonly string[]): Buffer {
@@ -39,15 +43,21 @@ export function readElfParts(read: ReadInto, size: number, into: Buffer, section
   const shstrndx = u16(is64 ? 0x3e : 0x32);
   const fits = (offset: number, length: number): boolean => offset >= 0 && length >= 0 && offset <= size && length <= size - offset;
   if (shnum === 0 || shentsize < (is64 ? 64 : 40) || shstrndx >= shnum || !fits(shoff, shnum * shentsize)) return whole();
-  read(shoff, shnum * shentsize, data.subarray(shoff));
+  // The section name table usually lies just before the section headers (as the linker writes
+  // them): read with them, it costs no read of its own.
+  const before = Math.min(shoff, NEAR);
+  read(shoff - before, before + shnum * shentsize, data.subarray(shoff - before));
   const at = (i: number): number => shoff + i * shentsize;
   const offsetOf = (i: number): number => (is64 ? u64(at(i) + 24) : u32(at(i) + 16));
   const sizeOf = (i: number): number => (is64 ? u64(at(i) + 32) : u32(at(i) + 20));
   const namesOffset = offsetOf(shstrndx);
   const namesSize = sizeOf(shstrndx);
   if (!fits(namesOffset, namesSize)) return whole();
-  read(namesOffset, namesSize, data.subarray(namesOffset));
+  const readAlready = (offset: number, length: number): boolean => offset >= shoff - before && offset + length <= shoff + shnum * shentsize;
+  if (!readAlready(namesOffset, namesSize)) read(namesOffset, namesSize, data.subarray(namesOffset));
   const wanted = new Set(sections);
+  // [offset, end) of each wanted section, read together when little lies between them.
+  const ranges: number[] = [];
   for (let i = 1; i < shnum; i++) {
     if (u32(at(i) + 4) === SHT_NOBITS) continue;
     const nameAt = namesOffset + u32(at(i));
@@ -57,7 +67,22 @@ export function readElfParts(read: ReadInto, size: number, into: Buffer, section
     const offset = offsetOf(i);
     const length = sizeOf(i);
     if (!fits(offset, length)) return whole();
-    read(offset, length, data.subarray(offset));
+    if (length > 0 && !readAlready(offset, length)) ranges.push(offset, offset + length);
   }
+  for (const [start, end] of mergedRanges(ranges)) read(start, end - start, data.subarray(start));
   return data;
+}
+
+/** Sorted and joined where they overlap or lie less than NEAR bytes apart (the bytes between are read too). */
+function mergedRanges(flat: readonly number[]): Array<[number, number]> {
+  const ranges: Array<[number, number]> = [];
+  for (let k = 0; k < flat.length; k += 2) ranges.push([flat[k], flat[k + 1]]);
+  ranges.sort((a, b) => a[0] - b[0]);
+  const merged: Array<[number, number]> = [];
+  for (const range of ranges) {
+    const last = merged[merged.length - 1];
+    if (last !== undefined && range[0] - last[1] <= NEAR) last[1] = Math.max(last[1], range[1]);
+    else merged.push(range);
+  }
+  return merged;
 }

@@ -1,4 +1,4 @@
-import { ModuleObject } from "../elf/module-elf";
+import { ModuleLinkage } from "../elf/module-elf";
 import { moduleNameFromPath, normalizeAlias, uncompressedModulePath } from "../util/modname";
 import { CycleError, findCycles } from "./cycles";
 import { IndexAlias, IndexDevname, IndexModule, IndexSymbol, ModuleIndex } from "./types";
@@ -10,37 +10,17 @@ import { kmodHashOrder } from "../util/kmod-hash";
  * index. It reproduces kmod's depmod (tools/depmod.c) rule by rule, so that the text files written
  * from it are byte-identical to depmod's.
  */
-export interface DepmodModule {
+export interface DepmodModule extends ModuleLinkage {
   /** Path relative to the module directory, as found in the tree (walk order). */
   readonly path: string;
-  /** Names of the symbols it exports. */
-  readonly exports: readonly string[];
-  /** Names of the symbols it needs, in kmod's order (undefined symbols, then other __versions). */
-  readonly needed: readonly string[];
-  /** Values of its alias=, softdep= and weakdep= .modinfo fields, in order. */
-  readonly aliases: readonly string[];
-  readonly softdeps: readonly string[];
-  readonly weakdeps: readonly string[];
 }
 
 /**
  * What depmod keeps of a parsed module (pack keeps it for every module until the end, which is
  * why the module's reader interns symbol names: a name needed by thousands of modules is held once).
  */
-export function depmodModule(path: string, object: ModuleObject): DepmodModule {
-  const values = (key: string): string[] => {
-    const out: string[] = [];
-    for (const entry of object.modinfo) if (entry.key === key && entry.value !== null) out.push(entry.value);
-    return out;
-  };
-  return {
-    path,
-    exports: object.exports.map((e) => e.name),
-    needed: object.needed.map((n) => n.name),
-    aliases: values("alias"),
-    softdeps: values("softdep"),
-    weakdeps: values("weakdep"),
-  };
+export function depmodModule(path: string, linkage: ModuleLinkage): DepmodModule {
+  return { path, exports: linkage.exports, needed: linkage.needed, aliases: linkage.aliases, softdeps: linkage.softdeps, weakdeps: linkage.weakdeps };
 }
 
 export interface DepmodInput {

@@ -32,20 +32,14 @@ const DEPMOD_SECTIONS = [".symtab", ".strtab", ".modinfo", "__versions", "__ksym
 /** Files taken at a time: few enough to share the work out evenly, enough to keep the counter cold. */
 const BATCH = 16;
 
-export function newModuleQueue(files: readonly DepmodFile[]): ModuleQueue {
-  return { files, next: new Int32Array(new SharedArrayBuffer(4)) };
-}
-
-/** Parses files from the queue until it is empty; returns them by their position in `files`. */
-export async function parseQueued(queue: ModuleQueue): Promise<Map<number, ParsedModule>> {
+/** Parses files from the queue until it is empty, giving each to `take` with its position in `files`. */
+export async function parseQueued(queue: ModuleQueue, take: (position: number, parsed: ParsedModule) => void): Promise<void> {
   const reader = new ReusableReader();
   const interner = new Interner();
-  const parsed = new Map<number, ParsedModule>();
   const { files } = queue;
   for (let start = Atomics.add(queue.next, 0, BATCH); start < files.length; start = Atomics.add(queue.next, 0, BATCH)) {
-    for (let i = start; i < Math.min(start + BATCH, files.length); i++) parsed.set(i, await parseModule(files[i], reader, interner));
+    for (let i = start; i < Math.min(start + BATCH, files.length); i++) take(i, await parseModule(files[i], reader, interner));
   }
-  return parsed;
 }
 
 export async function parseModule(file: DepmodFile, reader: ReusableReader, interner: Interner): Promise<ParsedModule> {

@@ -9,8 +9,9 @@ import { ModuleIndex } from "../index/types";
 import { scanModuleTree } from "../tree/scan";
 import { createExclusive, temporaryPathFor } from "../io/exclusive";
 import { Interner } from "../util/interner";
-import { ModuleQueue, ParsedModule, newModuleQueue, parseModule, parseQueued } from "./depmod-modules";
-import type { DepmodWorkerAnswer, DepmodWorkerRequest } from "./depmod-worker";
+import { DepmodFile, ModuleQueue, ParsedModule, parseModule, parseQueued } from "./depmod-modules";
+import { ParsedBatch, decodeParsed, encodeBinsRequest } from "./depmod-transfer";
+import type { DepmodWorkerAnswer, DepmodWorkerData, DepmodWorkerRequest } from "./depmod-worker";
 import type { Worker } from "node:worker_threads";
 import { ReusableReader } from "./module-reader";
 
@@ -53,11 +54,18 @@ function processorIdle(): boolean {
 }
 
 export async function computeDepmodFiles(moduleDir: string, kernelVersion: string, options: DepmodOptions = {}): Promise<IndexFile[]> {
-  const tree = scanModuleTree(moduleDir, { followListLinks: true });
-  const queue = newModuleQueue(tree.modules.map(({ absolute, relpath }) => ({ absolute, relpath })));
-  const useWorker = options.worker ?? (tree.modules.length >= WORKER_THRESHOLD && processorIdle());
-  const worker = useWorker ? DepmodWorker.start(queue) : undefined;
+  // The worker starts while the tree is walked (its start-up would otherwise be waited for), and
+  // is let go if the tree turns out too small to repay it.
+  const next = new Int32Array(new SharedArrayBuffer(4));
+  let worker = (options.worker ?? processorIdle()) ? DepmodWorker.start(next) : undefined;
   try {
+    const tree = scanModuleTree(moduleDir, { followListLinks: true });
+    if (worker && options.worker === undefined && tree.modules.length < WORKER_THRESHOLD) {
+      worker.close();
+      worker = undefined;
+    }
+    const queue: ModuleQueue = { files: tree.modules.map(({ absolute, relpath }) => ({ absolute, relpath })), next };
+    worker?.give(queue.files);
     const lists = new Map<string, Buffer>();
     for (const entry of tree.supportFiles) {
       try {
@@ -66,14 +74,16 @@ export async function computeDepmodFiles(moduleDir: string, kernelVersion: strin
         throw new ModbundleError("EIO", `${entry.absolute}: ${describeSystemError(error)}`);
       }
     }
-    const parsed = await parseQueued(queue);
-    const theirs = worker ? await worker.parsed : new Map<number, ParsedModule>();
+    const parsed = new Map<number, ParsedModule>();
+    await parseQueued(queue, (position, one) => parsed.set(position, one));
+    const theirs = worker ? await worker.parsed : undefined;
+    const fromWorker = theirs ? decodeParsed(theirs, queue.files) : new Map<number, ParsedModule>();
     // Whatever the worker took and did not give back (it failed to start, say) is parsed here.
     const reader = new ReusableReader();
     const interner = new Interner();
     const modules: DepmodModule[] = [];
     for (const [i, file] of queue.files.entries()) {
-      const one = parsed.get(i) ?? theirs.get(i) ?? (await parseModule(file, reader, interner));
+      const one = parsed.get(i) ?? fromWorker.get(i) ?? (await parseModule(file, reader, interner));
       if (one.broken !== undefined) options.onModuleError?.(one.broken);
       modules.push(one.module);
     }
@@ -81,8 +91,8 @@ export async function computeDepmodFiles(moduleDir: string, kernelVersion: strin
     const builtinLists = { modulesBuiltin: lists.get("modules.builtin"), modulesBuiltinModinfo: lists.get("modules.builtin.modinfo") };
     const elsewhere = worker?.renderBins(index);
     const files = INDEX_FILE_ORDER.map((name) => ({ name, data: elsewhere && WORKER_FILES.has(name) ? undefined : renderIndexFile(index, name, builtinLists) }));
-    const fromWorker = await elsewhere;
-    return files.map(({ name, data }) => ({ name, data: data ?? fromWorker?.get(name) ?? renderIndexFile(index, name, builtinLists) }));
+    const bins = await elsewhere;
+    return files.map(({ name, data }) => ({ name, data: data ?? bins?.get(name) ?? renderIndexFile(index, name, builtinLists) }));
   } finally {
     worker?.close();
   }
@@ -94,21 +104,21 @@ export async function computeDepmodFiles(moduleDir: string, kernelVersion: strin
  * an answer, not an error) is not hidden.
  */
 class DepmodWorker {
-  readonly parsed: Promise<Map<number, ParsedModule>>;
+  readonly parsed: Promise<ParsedBatch | undefined>;
   private bins: ((files: ReadonlyMap<IndexFileName, Buffer> | undefined) => void) | undefined;
 
   private constructor(private readonly worker: Worker | undefined) {
     this.parsed = new Promise((resolve, reject) => {
       if (!worker) {
-        resolve(new Map());
+        resolve(undefined);
         return;
       }
       const gone = (): void => {
-        resolve(new Map());
+        resolve(undefined);
         this.bins?.(undefined);
       };
       worker.on("message", (answer: DepmodWorkerAnswer) => {
-        if (answer.kind === "parsed") resolve(new Map(answer.parsed));
+        if (answer.kind === "parsed") resolve(answer.batch);
         else if (answer.kind === "bins") {
           const buffer = (data: Uint8Array): Buffer => Buffer.from(data.buffer, data.byteOffset, data.byteLength);
           this.bins?.(new Map([["modules.alias.bin", buffer(answer.aliasBin)], ["modules.symbols.bin", buffer(answer.symbolsBin)]]));
@@ -127,12 +137,18 @@ class DepmodWorker {
     this.parsed.catch(() => undefined);
   }
 
-  static start(queue: ModuleQueue): DepmodWorker {
+  static start(next: Int32Array): DepmodWorker {
     try {
-      return new DepmodWorker(startOwnWorker(path.join(__dirname, "depmod-worker.js"), { workerData: queue }));
+      const workerData: DepmodWorkerData = { next };
+      return new DepmodWorker(startOwnWorker(path.join(__dirname, "depmod-worker.js"), { workerData }));
     } catch {
       return new DepmodWorker(undefined);
     }
+  }
+
+  /** The module files: the worker takes its share of them from the queue. */
+  give(files: readonly DepmodFile[]): void {
+    this.worker?.postMessage({ kind: "files", files } satisfies DepmodWorkerRequest);
   }
 
   /** WORKER_FILES, written by the worker; undefined when it could not. */
@@ -141,8 +157,8 @@ class DepmodWorker {
     const answer = new Promise<ReadonlyMap<IndexFileName, Buffer> | undefined>((resolve) => {
       this.bins = resolve;
     });
-    const request: DepmodWorkerRequest = { aliases: index.aliases, symbols: index.symbols, moduleNames: index.modules.map((module) => module.name) };
-    this.worker.postMessage(request);
+    const request: DepmodWorkerRequest = { kind: "bins", ...encodeBinsRequest(index) };
+    this.worker.postMessage(request, [request.aliasModules, request.symbolModules].map((array) => array.buffer as ArrayBuffer));
     return answer;
   }
 

@@ -2,7 +2,7 @@ import { ModbundleError } from "../errors";
 import { decompress } from "../compress/decompress";
 import { CompressionKind, detectCompression } from "../compress/kind";
 import { ElfFile } from "../elf/elf-file";
-import { ModuleObject, readModuleObject } from "../elf/module-elf";
+import { ModuleLinkage, NO_LINKAGE, readModuleLinkage } from "../elf/module-elf";
 import { Interner } from "../util/interner";
 
 /**
@@ -12,7 +12,7 @@ import { Interner } from "../util/interner";
  * and goes on; pack does the same, storing the file as it is.
  */
 export interface TreeModule {
-  readonly object: ModuleObject;
+  readonly object: ModuleLinkage;
   /** The compression the file's magic bytes tell. */
   readonly found: CompressionKind;
   /** The decompressed bytes; undefined when they could not be decoded. */
@@ -21,18 +21,16 @@ export interface TreeModule {
   readonly broken?: string;
 }
 
-const NOTHING: ModuleObject = { modinfo: [], exports: [], needed: [] };
-
-/** Symbol names go through `interner` (see readModuleObject). */
+/** Symbol names go through `interner` (see readModuleLinkage). */
 export async function parseTreeModule(raw: Buffer, file: string, interner?: Interner): Promise<TreeModule> {
   const found = detectCompression(raw.subarray(0, 6));
   let plain: Buffer | undefined;
   try {
     plain = await decompress(found, raw, file);
-    return { object: readModuleObject(new ElfFile(plain, file), interner), found, plain };
+    return { object: readModuleLinkage(new ElfFile(plain, file), interner), found, plain };
   } catch (error) {
     if (!(error instanceof ModbundleError)) throw error;
-    return { object: NOTHING, found, plain, broken: brokenReport(file, error) };
+    return { object: NO_LINKAGE, found, plain, broken: brokenReport(file, error) };
   }
 }
 
@@ -41,7 +39,7 @@ export async function parseTreeModule(raw: Buffer, file: string, interner?: Inte
  * store the bytes, leaves such a file out instead): reported, listed with no dependencies.
  */
 export function unreadableTreeModule(file: string, error: ModbundleError): TreeModule {
-  return { object: NOTHING, found: "none", broken: brokenReport(file, error) };
+  return { object: NO_LINKAGE, found: "none", broken: brokenReport(file, error) };
 }
 
 function brokenReport(file: string, error: ModbundleError): string {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { ElfFile } from "../../src/elf/elf-file";
-import { readModuleObject, readVersions } from "../../src/elf/module-elf";
+import { ModuleObject, readModuleLinkage, readModuleObject, readVersions } from "../../src/elf/module-elf";
 import { ModbundleError } from "../../src/errors";
 import { buildModule } from "../helpers/elf-builder";
 
@@ -12,8 +12,18 @@ const LAYOUTS = [
   { is64: false, bigEndian: true },
 ];
 
-function parse(bytes: Buffer) {
-  return readModuleObject(new ElfFile(bytes, "test.ko"));
+/** The full view, checked against depmod's view of the same object (names and three keys' values). */
+function parse(bytes: Buffer): ModuleObject {
+  const object = readModuleObject(new ElfFile(bytes, "test.ko"));
+  const values = (key: string): string[] => object.modinfo.filter((e) => e.key === key && e.value !== null).map((e) => e.value as string);
+  assert.deepEqual(readModuleLinkage(new ElfFile(bytes, "test.ko")), {
+    exports: object.exports.map((e) => e.name),
+    needed: object.needed.map((n) => n.name),
+    aliases: values("alias"),
+    softdeps: values("softdep"),
+    weakdeps: values("weakdep"),
+  });
+  return object;
 }
 
 describe("module ELF reader", () => {
@@ -22,7 +32,7 @@ describe("module ELF reader", () => {
     it(`reads modinfo, exports with CRCs, needs and __versions (${label})`, () => {
       const bytes = buildModule({
         ...layout,
-        modinfo: ["license=GPL", "alias=foo-*", "novalue", "parm=x:int"],
+        modinfo: ["license=GPL", "alias=foo-*", "novalue", "parm=x:int", "softdep=pre: a", "alias", "weakdep=b", "aliasx=no", "alias=bar"],
         exports: [{ name: "one", crc: 0xdeadbeef }, { name: "two", crc: 7 }],
         needs: [{ name: "printk" }, { name: "maybe", weak: true }],
         versions: [{ name: "printk", crc: 0x11223344 }, { name: "module_layout", crc: 5 }],
@@ -33,6 +43,11 @@ describe("module ELF reader", () => {
         { key: "alias", value: "foo-*" },
         { key: "novalue", value: null },
         { key: "parm", value: "x:int" },
+        { key: "softdep", value: "pre: a" },
+        { key: "alias", value: null },
+        { key: "weakdep", value: "b" },
+        { key: "aliasx", value: "no" },
+        { key: "alias", value: "bar" },
       ]);
       assert.deepEqual(object.exports, [{ name: "one", crc: 0xdeadbeefn }, { name: "two", crc: 7n }]);
       assert.deepEqual(object.needed, [

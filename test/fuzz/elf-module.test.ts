@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { it } from "node:test";
 import fc from "fast-check";
 import { ElfFile } from "../../src/elf/elf-file";
-import { readModuleObject } from "../../src/elf/module-elf";
+import { readModuleLinkage, readModuleObject } from "../../src/elf/module-elf";
 import { depmodModule } from "../../src/index/depmod";
 import { InfoError, moduleFileInfo } from "../../src/info/modinfo";
 import { initModuleImage } from "../../src/kernel/prepare-image";
@@ -28,7 +28,8 @@ function mutated(samples: readonly ModuleSample[], input: ElfInput): { name: str
 
 async function run(samples: readonly ModuleSample[], input: ElfInput): Promise<void> {
   const { name, data } = mutated(samples, input);
-  await expectClean(() => depmodModule(`kernel/${name}`, readModuleObject(new ElfFile(data, name))));
+  await expectClean(() => depmodModule(`kernel/${name}`, readModuleLinkage(new ElfFile(data, name))));
+  await expectClean(() => readModuleObject(new ElfFile(data, name)));
   await expectClean(() => {
     try {
       moduleFileInfo(data, name);
