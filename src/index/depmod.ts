@@ -184,10 +184,9 @@ export function computeIndex(input: DepmodInput): ModuleIndex {
     };
   });
 
-  const symbols: IndexSymbol[] = [...owners.entries()]
-    .map(([name, module]) => ({ name, module }))
-    // Byte order: names are latin1 strings, whose UTF-16 code units order as their bytes do.
-    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  // Byte order: names are latin1 strings, whose UTF-16 code units (the default sort's order) order
+  // as their bytes do.
+  const symbols: IndexSymbol[] = [...owners.keys()].sort().map((name) => ({ name, module: owners.get(name) as number }));
 
   return {
     kernelVersion: input.kernelVersion,

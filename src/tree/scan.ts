@@ -59,11 +59,17 @@ export function scanModuleTree(root: string, options: { readonly followListLinks
   const modules: TreeEntry[] = [];
   const walk = (relDir: string): void => {
     const dir = relDir === "" ? root : path.join(root, relDir);
-    let names: string[];
+    let entries: fs.Dirent[];
     try {
-      names = fs.readdirSync(dir);
+      entries = fs.readdirSync(dir, { withFileTypes: true });
     } catch (error) {
       throw new ModbundleError("ETREE", `${dir}: ${describeSystemError(error)}`);
+    }
+    const directories = new Set<string>();
+    const names: string[] = [];
+    for (const entry of entries) {
+      names.push(entry.name);
+      if (entry.isDirectory()) directories.add(entry.name);
     }
     // Printable ASCII (all a real tree has) sorts by code unit as by byte, with no Buffer per comparison.
     if (names.every((name) => PRINTABLE.test(name))) names.sort();
@@ -73,6 +79,12 @@ export function scanModuleTree(root: string, options: { readonly followListLinks
       const relpath = relDir === "" ? name : `${relDir}/${name}`;
       if (!PRINTABLE.test(name)) {
         throw new ModbundleError("ETREE", `${path.join(root, relpath)}: path is not printable ASCII`);
+      }
+      // A directory's type comes with its name (as depmod takes it); anything else, a link
+      // especially, is looked at.
+      if (directories.has(name)) {
+        walk(relpath);
+        continue;
       }
       let stat: fs.Stats;
       try {

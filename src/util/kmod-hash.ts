@@ -56,10 +56,19 @@ export function hashSuperfast(key: string): number {
 
 /** `items` in the order kmod's hash of `buckets` buckets iterates them, keyed by `keyOf`. */
 export function kmodHashOrder<T>(items: readonly T[], keyOf: (item: T) => string, buckets: number): T[] {
-  const keyed = items.map((item) => {
+  // A bucket at a time: most hold a few items, sorted there by key.
+  const byBucket: Array<Array<{ item: T; key: string }> | undefined> = new Array(buckets);
+  for (const item of items) {
     const key = keyOf(item);
-    return { item, key, bucket: hashSuperfast(key) & (buckets - 1) };
-  });
-  keyed.sort((a, b) => a.bucket - b.bucket || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-  return keyed.map((k) => k.item);
+    const bucket = hashSuperfast(key) & (buckets - 1);
+    (byBucket[bucket] ??= []).push({ item, key });
+  }
+  const out: T[] = [];
+  for (let b = 0; b < buckets; b++) {
+    const entries = byBucket[b];
+    if (entries === undefined) continue;
+    if (entries.length > 1) entries.sort((x, y) => (x.key < y.key ? -1 : x.key > y.key ? 1 : 0));
+    for (const entry of entries) out.push(entry.item);
+  }
+  return out;
 }
