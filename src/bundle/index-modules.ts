@@ -113,6 +113,9 @@ export class ModuleTables {
   }
 
   private checkedModules?: Uint32Array;
+  /** For moduleDeps: the last list (its number in listsRead) that named each module. */
+  private listedIn?: Uint32Array;
+  private listsRead = 0;
   /** The modules with softdep values, and with weakdep values, found by checkListsTile. */
   private modulesWithLists?: { readonly softdep: number[]; readonly weakdep: number[] };
 
@@ -219,7 +222,15 @@ export class ModuleTables {
     const u32s = this.s.table(Section.U32s);
     this.s.span(modules[w + 3], modules[w + 4], u32s.length, `module ${i} dependency list`);
     const deps = Array.from(u32s.subarray(modules[w + 3], modules[w + 3] + modules[w + 4]));
-    for (const d of deps) this.s.below(d, this.moduleCount, "dependency");
+    // A list names each module once, as depmod's does: a list of thousands of repeats would
+    // multiply the steps of every plan that reaches the module.
+    const seen = (this.listedIn ??= new Uint32Array(this.moduleCount));
+    const mark = ++this.listsRead;
+    for (const d of deps) {
+      this.s.below(d, this.moduleCount, "dependency");
+      if (seen[d] === mark) throw this.s.corrupt(`module ${i} dependency list names module ${d} twice`);
+      seen[d] = mark;
+    }
     return deps;
   }
 

@@ -30,8 +30,8 @@ export interface ProbeStep {
 }
 
 export interface Softdeps {
-  readonly pre: ModuleHandle[];
-  readonly post: ModuleHandle[];
+  readonly pre: readonly ModuleHandle[];
+  readonly post: readonly ModuleHandle[];
 }
 
 /**
@@ -39,18 +39,34 @@ export interface Softdeps {
  * the full lookup (an unresolvable one is skipped, an invalid one reported).
  */
 export function softdepsOf(ctx: ModuleContext, module: ModuleHandle, warn: (message: string) => void): Softdeps {
+  let known = softdepsKnown.get(ctx);
+  if (!known) softdepsKnown.set(ctx, (known = new Map()));
+  let found = known.get(module);
+  if (!found) known.set(module, (found = findSoftdeps(ctx, module)));
+  for (const message of found.warnings) warn(message);
+  return found.softdeps;
+}
+
+/**
+ * Each module's softdeps, found once per context: a plan asks once per step that reaches the
+ * module (a hostile index can make those millions), kmod's warnings repeated at every ask.
+ */
+const softdepsKnown = new WeakMap<ModuleContext, Map<ModuleHandle, { softdeps: Softdeps; warnings: readonly string[] }>>();
+
+function findSoftdeps(ctx: ModuleContext, module: ModuleHandle): { softdeps: Softdeps; warnings: readonly string[] } {
+  const warnings: string[] = [];
   const line = ctx.config.softdeps.find((s) => fnmatch(s.module, module.name));
-  if (!line) return { pre: [], post: [] };
+  if (!line) return { softdeps: { pre: [], post: [] }, warnings };
   const resolve = (names: readonly string[]): ModuleHandle[] =>
     names.flatMap((name) => {
       const found = lookupModules(ctx, name);
       if (found === undefined) {
-        warn(`failed to lookup soft dependency '${name}', continuing anyway.`);
+        warnings.push(`failed to lookup soft dependency '${name}', continuing anyway.`);
         return [];
       }
       return found;
     });
-  return { pre: resolve(line.pre), post: resolve(line.post) };
+  return { softdeps: { pre: resolve(line.pre), post: resolve(line.post) }, warnings };
 }
 
 /** A module's parameters: "a" + " " + "b", with kmod's trailing space when only config options exist. */
@@ -75,19 +91,24 @@ export function probePlan(
   const order: ModuleHandle[] = [];
   const after = new Map<ModuleHandle, ModuleHandle[]>();
   const postOf = new Map<ModuleHandle, ModuleHandle[]>();
-  const addAfter = (module: ModuleHandle, first: readonly ModuleHandle[]): void => {
-    if (first.length > 0) after.set(module, [...(after.get(module) ?? []), ...first]);
+  // Appended in place: a hostile index can name one module thousands of times in a list, and
+  // copying the list at each step made planning quadratic.
+  const append = (map: Map<ModuleHandle, ModuleHandle[]>, module: ModuleHandle, values: readonly ModuleHandle[]): void => {
+    if (values.length === 0) return;
+    const list = map.get(module);
+    if (list) list.push(...values);
+    else map.set(module, [...values]);
   };
 
   const fillSoftdep = (module: ModuleHandle): void => {
     const { pre, post } = softdepsOf(ctx, module, warn);
     for (const m of pre) expand(m, false, false);
     order.push(module);
-    addAfter(module, pre);
+    append(after, module, pre);
     ignoreCommand.set(module, pre.length > 0 || post.length > 0);
     for (const m of post) {
-      addAfter(m, [module]);
-      postOf.set(m, [...(postOf.get(m) ?? []), module]);
+      append(after, m, [module]);
+      append(postOf, m, [module]);
       expand(m, false, false);
     }
   };

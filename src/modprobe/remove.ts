@@ -65,8 +65,8 @@ async function removeList(session: ModprobeSession, list: readonly ModuleHandle[
 
 async function removeOne(session: ModprobeSession, module: ModuleHandle, removeHolders: boolean, ignoreBuiltin: boolean): Promise<Failure> {
   const { ctx, options: opts } = session;
-  let pre: ModuleHandle[] = [];
-  let post: ModuleHandle[] = [];
+  let pre: readonly ModuleHandle[] = [];
+  let post: readonly ModuleHandle[] = [];
   let command: string | undefined;
   if (!opts.ignoreCommands) {
     ({ pre, post } = softdepsOf(ctx, module, (m) => session.logger.error(m)));

@@ -67,15 +67,19 @@ export class KmodBinLookup implements IndexLookup {
     return line !== undefined && line.indexOf(":") > 0 ? line : undefined;
   }
 
+  /**
+   * A module named twice in the line is kept once, where it first appears: depmod never writes
+   * one twice, and thousands of repeats in a damaged file would multiply every plan's steps.
+   */
   private depsOf(line: string): number[] {
-    const deps: number[] = [];
+    const deps = new Set<number>();
     for (const depPath of line.slice(line.indexOf(":") + 1).split(/[ \t]+/)) {
       if (depPath === "") continue;
       const name = moduleNameFromPath(depPath);
       const known = this.numbers.get(name);
-      deps.push(known !== undefined && known >= 0 ? known : this.register(name, depPath, undefined));
+      deps.add(known !== undefined && known >= 0 ? known : this.register(name, depPath, undefined));
     }
-    return deps;
+    return [...deps];
   }
 
   findModule(name: string): number {

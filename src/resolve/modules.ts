@@ -27,6 +27,7 @@ export class ModuleContext {
   private readonly pool = new Map<string, Map<string, ModuleHandle>>();
   private readonly installs = new Map<string, string | null>();
   private readonly removes = new Map<string, string | null>();
+  private readonly dependencyLists = new Map<ModuleHandle, readonly ModuleHandle[]>();
 
   constructor(
     readonly db: ModuleDatabase,
@@ -65,11 +66,20 @@ export class ModuleContext {
     return handle.builtin;
   }
 
-  /** Dependencies in load order (modules.dep reversed: the base-most first). */
-  dependencies(handle: ModuleHandle): ModuleHandle[] {
-    const n = this.moduleNumber(handle);
-    if (n < 0) return [];
-    return this.db.moduleDeps(n).reverse().map((d) => this.byName(this.db.moduleName(d)));
+  /**
+   * Dependencies in load order (modules.dep reversed: the base-most first). Kept per handle: a
+   * plan asks for the same module's list once per step that reaches it, and a hostile index
+   * (one alias naming a module thousands of times, each with a list thousands long) multiplies
+   * those steps.
+   */
+  dependencies(handle: ModuleHandle): readonly ModuleHandle[] {
+    let deps = this.dependencyLists.get(handle);
+    if (deps === undefined) {
+      const n = this.moduleNumber(handle);
+      deps = n < 0 ? [] : this.db.moduleDeps(n).reverse().map((d) => this.byName(this.db.moduleName(d)));
+      this.dependencyLists.set(handle, deps);
+    }
+    return deps;
   }
 
   /** The first install command whose pattern matches the name. */
