@@ -15,7 +15,7 @@ import { FFI_ENTRY, FFI_OUTFILE, npmAddons } from "./npm-addons.mjs";
 
 const COMMANDS = ["modprobe", "insmod", "rmmod", "lsmod", "modinfo", "coldplug", "tools"];
 // Parts of a command that only some runs need, loaded by file name when they do (loadOwnModule).
-const LAZY_PARTS = ["resolve/directory-lookup", "modprobe/batch-insert", "modprobe/modversions"];
+const LAZY_PARTS = ["resolve/directory-lookup", "modprobe/batch-insert", "modprobe/modversions", "compress/zstd/decoder"];
 // package.json: resolved at run time, where the addons are (npm-addons.mjs).
 const external = ["xz-decompress", "ffi-napi/package.json"];
 const common = { bundle: true, platform: "node", target: "node20", format: "cjs", sourcemap: false, legalComments: "none", logLevel: "warning", external, minifyWhitespace: true, minifySyntax: true, minifyIdentifiers: true, plugins: [npmAddons] };

@@ -1,14 +1,16 @@
+import path = require("node:path");
+import { loadOwnModule } from "../code-cache";
 import { ModbundleError } from "../errors";
 import { CompressionKind } from "./kind";
-import { ZstdOutputLimit, decodeZstd } from "./zstd/decoder";
 import { ZSTD_WINDOW_MAX, walkZstdFrames } from "./zstd/frames";
 
 /**
  * User-space decompression, for modinfo, pack and kernels that cannot decompress a format
  * themselves. zstd uses our own decoder (src/compress/zstd/, ported from fzstd: Node 20's zlib has
  * no zstd and a native binding would need a prebuilt binary); xz uses xz-decompress (xz-embedded
- * compiled to WebAssembly); gzip uses node:zlib. The xz decoder is loaded only when first needed,
- * so that commands which never decompress do not pay for it at start-up.
+ * compiled to WebAssembly); gzip uses node:zlib. Each decoder is loaded only when first needed (ours
+ * is a file of its own, dist/compress/zstd/decoder.js), so that commands which never decompress
+ * do not pay for it at start-up.
  *
  * Every decode is bounded, and the decoder stops at the bound (it never decodes first and checks
  * after): a member of a bundle must decompress to exactly the size its index records, anything
@@ -91,11 +93,12 @@ function decompressZstd(data: Buffer, bound: number): Buffer {
       throw new Error(`frame at offset ${frame.offset} needs a ${frame.windowSize}-byte window (the limit is ${ZSTD_WINDOW_MAX})`);
     }
   }
+  const decoder = loadOwnModule<typeof import("./zstd/decoder")>(path.join(__dirname, "..", "compress", "zstd", "decoder.js"));
   let decoded: Uint8Array;
   try {
-    decoded = decodeZstd(data, frames, bound);
+    decoded = decoder.decodeZstd(data, frames, bound);
   } catch (error) {
-    throw error instanceof ZstdOutputLimit ? new TooLarge() : error;
+    throw error instanceof decoder.ZstdOutputLimit ? new TooLarge() : error;
   }
   return Buffer.from(decoded.buffer, decoded.byteOffset, decoded.byteLength);
 }

@@ -22,6 +22,7 @@ const PARTS: Readonly<Record<string, () => unknown>> = {
   "resolve/directory-lookup.js": () => require("../resolve/directory-lookup"),
   "modprobe/batch-insert.js": () => require("../modprobe/batch-insert"),
   "modprobe/modversions.js": () => require("../modprobe/modversions"),
+  "compress/zstd/decoder.js": () => require("../compress/zstd/decoder"),
 };
 
 export function loadOwnModule<T>(file: string): T {

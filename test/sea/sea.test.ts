@@ -3,6 +3,8 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { before, describe, it } from "node:test";
+import { compress } from "../../src/compress/compress";
+import { buildModule } from "../helpers/elf-builder";
 import { packTree } from "../helpers/pack";
 import { CLI, tempDir } from "../helpers/paths";
 import { singleExecutable } from "../helpers/sea";
@@ -39,6 +41,12 @@ describe("the single executable", { skip: fs.existsSync(CLI) ? false : "dist/ is
     for (const name of ["modprobe", "insmod", "rmmod", "lsmod", "modinfo"]) assert.equal(fs.readlinkSync(path.join(links, name)), sea);
     assert.deepEqual(run(path.join(links, "modprobe"), args), expected);
     assert.deepEqual(run(path.join(links, "modinfo"), ["--bundle", bundle, "-F", "description", "base"]), { status: 0, stdout: "base\n", stderr: "" });
+  });
+
+  it("decodes a zstd module with the decoder it carries (a part loaded on first use)", () => {
+    const file = path.join(tempDir("sea-zstd"), "packed.ko.zst");
+    fs.writeFileSync(file, compress("zstd", buildModule({ modinfo: ["license=GPL", "description=packed"] }), file));
+    assert.deepEqual(run(sea, ["modinfo", "-F", "description", file]), { status: 0, stdout: "packed\n", stderr: "" });
   });
 
   it("starts worker threads from its own scripts, and they load ffi-napi from the addons it carries", () => {
