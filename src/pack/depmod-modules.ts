@@ -1,6 +1,7 @@
 import { ModbundleError } from "../errors";
 import { DepmodModule, depmodModule } from "../index/depmod";
 import { Interner } from "../util/interner";
+import { checkListedModule } from "../tree/scan";
 import { ReusableReader } from "./module-reader";
 import { TreeModule, parseTreeModule, unreadableTreeModule } from "./tree-module";
 
@@ -13,7 +14,12 @@ export interface DepmodFile {
   readonly absolute: string;
   /** Path relative to the module directory, '/'-separated. */
   readonly relpath: string;
+  /** Listed without being looked at (listModuleTree): checked before it is opened. */
+  readonly unchecked?: boolean;
 }
+
+/** A file listed unchecked that is no module file after all (see ListedModuleKind). */
+export type NotAModuleFile = "directory" | "absent";
 
 export interface ParsedModule {
   readonly module: DepmodModule;
@@ -33,7 +39,7 @@ const DEPMOD_SECTIONS = [".symtab", ".strtab", ".modinfo", "__versions", "__ksym
 const BATCH = 16;
 
 /** Parses files from the queue until it is empty, giving each to `take` with its position in `files`. */
-export async function parseQueued(queue: ModuleQueue, take: (position: number, parsed: ParsedModule) => void): Promise<void> {
+export async function parseQueued(queue: ModuleQueue, take: (position: number, parsed: ParsedModule | NotAModuleFile) => void): Promise<void> {
   const reader = new ReusableReader();
   const interner = new Interner();
   const { files } = queue;
@@ -42,7 +48,11 @@ export async function parseQueued(queue: ModuleQueue, take: (position: number, p
   }
 }
 
-export async function parseModule(file: DepmodFile, reader: ReusableReader, interner: Interner): Promise<ParsedModule> {
+export async function parseModule(file: DepmodFile, reader: ReusableReader, interner: Interner): Promise<ParsedModule | NotAModuleFile> {
+  if (file.unchecked) {
+    const kind = checkListedModule(file.absolute);
+    if (kind !== "module") return kind;
+  }
   let tree: TreeModule;
   try {
     tree = await parseTreeModule(reader.readSections(file, DEPMOD_SECTIONS), file.absolute, interner);

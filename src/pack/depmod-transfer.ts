@@ -1,6 +1,6 @@
 import { DepmodModule } from "../index/depmod";
 import { IndexAlias, IndexSymbol, ModuleIndex } from "../index/types";
-import type { DepmodFile, ParsedModule } from "./depmod-modules";
+import type { DepmodFile, NotAModuleFile, ParsedModule } from "./depmod-modules";
 
 /**
  * What `modbundle depmod`'s two threads send each other, packed so that the copy costs little:
@@ -37,7 +37,10 @@ export class ParsedBatchWriter {
   private readonly values: string[] = [];
   private readonly broken: Array<[number, string]> = [];
 
-  add(position: number, { module, broken }: ParsedModule): void {
+  /** A file that is no module file is left out: the main thread, finding it missing, looks at it itself. */
+  add(position: number, parsed: ParsedModule | NotAModuleFile): void {
+    if (typeof parsed === "string") return;
+    const { module, broken } = parsed;
     this.positions.push(position);
     this.counts.push(module.exports.length, module.needed.length, module.aliases.length, module.softdeps.length, module.weakdeps.length);
     for (const name of module.exports) this.symbols.push(this.idOf(name));

@@ -6,10 +6,10 @@ import { startOwnWorker } from "../code-cache";
 import { DepmodModule, computeIndex, listsInput } from "../index/depmod";
 import { INDEX_FILE_ORDER, IndexFile, IndexFileName, renderIndexFile } from "../index/index-files";
 import { ModuleIndex } from "../index/types";
-import { scanModuleTree } from "../tree/scan";
+import { ListedModule, TreeEntry, listModuleTree, scanModuleTree } from "../tree/scan";
 import { createExclusive, temporaryPathFor } from "../io/exclusive";
 import { Interner } from "../util/interner";
-import { DepmodFile, ModuleQueue, ParsedModule, parseModule, parseQueued } from "./depmod-modules";
+import { DepmodFile, ModuleQueue, NotAModuleFile, ParsedModule, parseModule, parseQueued } from "./depmod-modules";
 import { ParsedBatch, decodeParsed, encodeBinsRequest } from "./depmod-transfer";
 import type { DepmodWorkerAnswer, DepmodWorkerData, DepmodWorkerRequest } from "./depmod-worker";
 import type { Worker } from "node:worker_threads";
@@ -54,17 +54,31 @@ function processorIdle(): boolean {
 }
 
 export async function computeDepmodFiles(moduleDir: string, kernelVersion: string, options: DepmodOptions = {}): Promise<IndexFile[]> {
+  const files = await computeFrom(() => listModuleTree(moduleDir, { followListLinks: true }), kernelVersion, options);
+  if (files !== undefined) return files;
+  // A link named as a module file leads to a directory, which the walk goes into: walked again,
+  // looking at every entry, the tree lists other files.
+  const again = await computeFrom(() => {
+    const tree = scanModuleTree(moduleDir, { followListLinks: true });
+    return { modules: tree.modules.map(({ relpath, absolute }) => ({ relpath, absolute, unchecked: false })), supportFiles: tree.supportFiles };
+  }, kernelVersion, options);
+  if (again === undefined) throw new ModbundleError("ETREE", `${moduleDir}: the tree changed while it was read`);
+  return again;
+}
+
+/** The files, from the tree `list` gives; undefined when a file it listed unchecked is a directory. */
+async function computeFrom(list: () => { modules: readonly ListedModule[]; supportFiles: readonly TreeEntry[] }, kernelVersion: string, options: DepmodOptions): Promise<IndexFile[] | undefined> {
   // The worker starts while the tree is walked (its start-up would otherwise be waited for), and
   // is let go if the tree turns out too small to repay it.
   const next = new Int32Array(new SharedArrayBuffer(4));
   let worker = (options.worker ?? processorIdle()) ? DepmodWorker.start(next) : undefined;
   try {
-    const tree = scanModuleTree(moduleDir, { followListLinks: true });
+    const tree = list();
     if (worker && options.worker === undefined && tree.modules.length < WORKER_THRESHOLD) {
       worker.close();
       worker = undefined;
     }
-    const queue: ModuleQueue = { files: tree.modules.map(({ absolute, relpath }) => ({ absolute, relpath })), next };
+    const queue: ModuleQueue = { files: tree.modules, next };
     worker?.give(queue.files);
     const lists = new Map<string, Buffer>();
     for (const entry of tree.supportFiles) {
@@ -74,16 +88,21 @@ export async function computeDepmodFiles(moduleDir: string, kernelVersion: strin
         throw new ModbundleError("EIO", `${entry.absolute}: ${describeSystemError(error)}`);
       }
     }
-    const parsed = new Map<number, ParsedModule>();
+    const parsed = new Map<number, ParsedModule | NotAModuleFile>();
     await parseQueued(queue, (position, one) => parsed.set(position, one));
     const theirs = worker ? await worker.parsed : undefined;
     const fromWorker = theirs ? decodeParsed(theirs, queue.files) : new Map<number, ParsedModule>();
     // Whatever the worker took and did not give back (it failed to start, say) is parsed here.
     const reader = new ReusableReader();
     const interner = new Interner();
-    const modules: DepmodModule[] = [];
+    const all: ParsedModule[] = [];
     for (const [i, file] of queue.files.entries()) {
       const one = parsed.get(i) ?? fromWorker.get(i) ?? (await parseModule(file, reader, interner));
+      if (one === "directory") return undefined;
+      if (one !== "absent") all.push(one);
+    }
+    const modules: DepmodModule[] = [];
+    for (const one of all) {
       if (one.broken !== undefined) options.onModuleError?.(one.broken);
       modules.push(one.module);
     }

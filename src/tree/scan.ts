@@ -47,7 +47,56 @@ function entryOf(root: string, relpath: string, stat: fs.Stats): TreeEntry {
   };
 }
 
+/**
+ * A module file as listModuleTree found it: `unchecked` when readdir could not tell it a regular
+ * file (a symbolic link, mostly), which its reader then checks as scanModuleTree would have
+ * (checkListedModule) before opening it.
+ */
+export interface ListedModule {
+  readonly relpath: string;
+  readonly absolute: string;
+  readonly unchecked: boolean;
+}
+
+/** What a module file listed unchecked turned out to be: scanModuleTree lists only "module"s, and walks a "directory". */
+export type ListedModuleKind = "module" | "directory" | "absent";
+
+export function checkListedModule(absolute: string): ListedModuleKind {
+  let stat: fs.Stats | undefined;
+  try {
+    stat = fs.statSync(absolute, { throwIfNoEntry: false });
+  } catch {
+    return "absent"; // as scanModuleTree skips what it cannot stat
+  }
+  if (stat === undefined) return "absent";
+  return stat.isDirectory() ? "directory" : stat.isFile() ? "module" : "absent";
+}
+
 export function scanModuleTree(root: string, options: { readonly followListLinks?: boolean } = {}): ModuleTree {
+  const modules: TreeEntry[] = [];
+  walkModuleTree(root, true, (relpath, stat) => modules.push(entryOf(root, relpath, stat as fs.Stats)));
+  return { root, modules, supportFiles: supportFilesOf(root, options) };
+}
+
+/**
+ * scanModuleTree's walk without a stat of each module file (`modbundle depmod`, which needs no
+ * size, mode or time, and opens each file anyway): a file named as a module is listed as found,
+ * and checked by its reader, in parallel with the others, where it is not a regular file by its
+ * directory entry. Dangling links, links to anything but a regular file and links to a directory
+ * (which scanModuleTree would walk, changing the list) come out of that check.
+ */
+export function listModuleTree(root: string, options: { readonly followListLinks?: boolean } = {}): { root: string; modules: ListedModule[]; supportFiles: TreeEntry[] } {
+  const modules: ListedModule[] = [];
+  walkModuleTree(root, false, (relpath, _stat, regular) => modules.push({ relpath, absolute: path.join(root, relpath), unchecked: !regular }));
+  return { root, modules, supportFiles: supportFilesOf(root, options) };
+}
+
+/**
+ * The walk, in byte order, calling `found` for each module file: with its stat when `statModules`,
+ * else with none where its name and directory entry are enough (`regular` says whether that entry
+ * is a regular file's).
+ */
+function walkModuleTree(root: string, statModules: boolean, found: (relpath: string, stat: fs.Stats | undefined, regular: boolean) => void): void {
   let rootStat: fs.Stats;
   try {
     rootStat = fs.statSync(root);
@@ -56,7 +105,6 @@ export function scanModuleTree(root: string, options: { readonly followListLinks
   }
   if (!rootStat.isDirectory()) throw new ModbundleError("ETREE", `${root}: Not a directory`);
 
-  const modules: TreeEntry[] = [];
   const walk = (relDir: string): void => {
     const dir = relDir === "" ? root : path.join(root, relDir);
     let entries: fs.Dirent[];
@@ -66,10 +114,12 @@ export function scanModuleTree(root: string, options: { readonly followListLinks
       throw new ModbundleError("ETREE", `${dir}: ${describeSystemError(error)}`);
     }
     const directories = new Set<string>();
+    const regular = new Set<string>();
     const names: string[] = [];
     for (const entry of entries) {
       names.push(entry.name);
       if (entry.isDirectory()) directories.add(entry.name);
+      else if (entry.isFile()) regular.add(entry.name);
     }
     // Printable ASCII (all a real tree has) sorts by code unit as by byte, with no Buffer per comparison.
     if (names.every((name) => PRINTABLE.test(name))) names.sort();
@@ -80,10 +130,16 @@ export function scanModuleTree(root: string, options: { readonly followListLinks
       if (!PRINTABLE.test(name)) {
         throw new ModbundleError("ETREE", `${path.join(root, relpath)}: path is not printable ASCII`);
       }
-      // A directory's type comes with its name (as depmod takes it); anything else, a link
-      // especially, is looked at.
+      // A directory's or a regular file's type comes with its name (as depmod takes it);
+      // anything else, a link especially, is looked at.
       if (directories.has(name)) {
         walk(relpath);
+        continue;
+      }
+      const isModule = isModulePath(name);
+      if (regular.has(name) && !isModule) continue;
+      if (isModule && !statModules) {
+        found(relpath, undefined, regular.has(name));
         continue;
       }
       let stat: fs.Stats;
@@ -93,11 +149,13 @@ export function scanModuleTree(root: string, options: { readonly followListLinks
         continue; // a dangling link, as depmod skips it
       }
       if (stat.isDirectory()) walk(relpath);
-      else if (stat.isFile() && isModulePath(name)) modules.push(entryOf(root, relpath, stat));
+      else if (stat.isFile() && isModule) found(relpath, stat, true);
     }
   };
   walk("");
+}
 
+function supportFilesOf(root: string, options: { readonly followListLinks?: boolean }): TreeEntry[] {
   const supportFiles: TreeEntry[] = [];
   for (const name of SUPPORT_FILES) {
     let stat: fs.Stats;
@@ -115,5 +173,5 @@ export function scanModuleTree(root: string, options: { readonly followListLinks
     }
     supportFiles.push(entryOf(root, name, stat));
   }
-  return { root, modules, supportFiles };
+  return supportFiles;
 }

@@ -103,6 +103,33 @@ describe("depmod equivalence on built trees", () => {
     assert.match(files["modules.dep"], /^updates\/mid\.ko:/m);
   });
 
+  it("follows links named as module files as depmod does: dangling ones skipped, one to a directory walked", async () => {
+    const dir = makeTree(graphTree({ is64: true, bigEndian: false }));
+    const outside = tempDir("outside");
+    writeTree(outside, {
+      "sub/linked-in.ko": buildModule({ needs: [{ name: "mid_fn" }], modinfo: ["alias=linked-in"] }),
+      "extra-file.ko": buildModule({ needs: [{ name: "base_fn" }] }),
+    });
+    fs.symlinkSync(path.join(outside, "sub"), path.join(dir, "kernel", "dir-link.ko"));
+    fs.symlinkSync(path.join(dir, "nowhere.ko"), path.join(dir, "kernel", "dangling.ko"));
+    fs.symlinkSync(path.join(outside, "extra-file.ko"), path.join(dir, "kernel", "extra.ko"));
+    const files = await assertSameAsDepmod(dir);
+    assert.match(files["modules.dep"], /^kernel\/dir-link\.ko\/linked-in\.ko: kernel\/lib\/mid\.ko/m);
+    assert.match(files["modules.dep"], /^kernel\/extra\.ko: kernel\/lib\/base-lib\.ko$/m);
+    assert.doesNotMatch(files["modules.dep"], /dangling/);
+  });
+
+  it("skips a FIFO named as a module file, without opening it", async () => {
+    const dir = makeTree(graphTree({ is64: true, bigEndian: false }));
+    const before = (await computeDepmodFiles(dir, VERSION, { worker: false })).map((f) => f.data.toString("latin1"));
+    assert.equal(run("mkfifo", [path.join(dir, "kernel", "fifo.ko")]).status, 0);
+    fs.symlinkSync(path.join(dir, "kernel", "fifo.ko"), path.join(dir, "kernel", "fifo-link.ko"));
+    for (const worker of [false, true]) {
+      const after = (await computeDepmodFiles(dir, VERSION, { worker })).map((f) => f.data.toString("latin1"));
+      assert.deepEqual(after, before);
+    }
+  });
+
   it("reads compressed modules (.ko.xz, .ko.zst) like depmod", async () => {
     const tree = graphTree({ is64: true, bigEndian: false });
     const dir = makeTree(tree);
