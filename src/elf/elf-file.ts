@@ -78,14 +78,24 @@ export class ElfFile {
     this.sectionCount = shnum;
     this.headerOffsets = new Float64Array(shnum);
     this.nameOffsets = new Uint32Array(shnum);
+    // The table lies inside the file (checked above) and each entry is at least minEntry bytes
+    // long, so its fields are read here without a check each: modules have hundreds of sections.
+    const le = this.littleEndian;
+    const u32 = (at: number): number => (le ? data.readUInt32LE(at) : data.readUInt32BE(at));
+    const u64 = (at: number): number => {
+      const lo = le ? data.readUInt32LE(at) : data.readUInt32BE(at + 4);
+      const hi = le ? data.readUInt32LE(at + 4) : data.readUInt32BE(at);
+      return hi > 0x1fffff ? Number.MAX_SAFE_INTEGER : hi * 0x100000000 + lo;
+    };
+    const dataLength = data.length;
     for (let i = 0; i < shnum; i++) {
       const at = shoff + i * shentsize;
       this.headerOffsets[i] = at;
-      this.nameOffsets[i] = this.u32(at);
-      if (i !== 0 && this.u32(at + 4) !== SHT_NOBITS) {
-        const offset = this.is64 ? this.u64(at + 24) : this.u32(at + 16);
-        const size = this.is64 ? this.u64(at + 32) : this.u32(at + 20);
-        this.range(`section ${i}`, offset, size);
+      this.nameOffsets[i] = u32(at);
+      if (i !== 0 && u32(at + 4) !== SHT_NOBITS) {
+        const offset = this.is64 ? u64(at + 24) : u32(at + 16);
+        const size = this.is64 ? u64(at + 32) : u32(at + 20);
+        if (offset > dataLength || size > dataLength - offset) this.range(`section ${i}`, offset, size);
       }
     }
     const names = this.sectionAt(shstrndx) as ElfSection;

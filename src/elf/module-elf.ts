@@ -143,9 +143,10 @@ class SymbolReader {
   name(nameAt: number, skip = 0): string {
     const d = this.data;
     const end = this.table.strtabOffset + this.table.strtabSize;
+    if (this.interner) return this.interner.fromTerminated(d, nameAt + skip, end);
     let stop = nameAt + skip;
     while (stop < end && d[stop] !== 0) stop++;
-    return this.interner ? this.interner.fromBytes(d, nameAt + skip, stop) : d.toString("latin1", nameAt + skip, stop);
+    return d.toString("latin1", nameAt + skip, stop);
   }
 }
 
@@ -246,9 +247,13 @@ function versionNames(elf: ElfFile, interner: Interner | undefined): string[] {
   const crcSize = elf.is64 ? 8 : 4;
   const out: string[] = [];
   for (let at = section.offset; at < section.offset + section.size; at += 64) {
+    if (interner) {
+      out.push(interner.fromTerminated(data, at + crcSize, at + 64));
+      continue;
+    }
     let stop = at + crcSize;
     while (stop < at + 64 && data[stop] !== 0) stop++;
-    out.push(interner ? interner.fromBytes(data, at + crcSize, stop) : data.toString("latin1", at + crcSize, stop));
+    out.push(data.toString("latin1", at + crcSize, stop));
   }
   return out;
 }

@@ -15,6 +15,25 @@ export class Interner {
   fromBytes(data: Uint8Array, start: number, end: number): string {
     let hash = 0x811c9dc5;
     for (let k = start; k < end; k++) hash = Math.imul(hash ^ data[k], 0x01000193);
+    return this.find(data, start, end, hash);
+  }
+
+  /**
+   * The string of data[start..) up to its NUL or `limit` (a C string in a table of them), found
+   * and hashed in one pass over its bytes.
+   */
+  fromTerminated(data: Uint8Array, start: number, limit: number): string {
+    let hash = 0x811c9dc5;
+    let end = start;
+    for (; end < limit; end++) {
+      const byte = data[end];
+      if (byte === 0) break;
+      hash = Math.imul(hash ^ byte, 0x01000193);
+    }
+    return this.find(data, start, end, hash);
+  }
+
+  private find(data: Uint8Array, start: number, end: number, hash: number): string {
     const mask = this.slots.length - 1;
     for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
       const known = this.slots[slot];
