@@ -21,6 +21,8 @@ const external = ["xz-decompress", "ffi-napi/package.json"];
 const common = { bundle: true, platform: "node", target: "node20", format: "cjs", sourcemap: false, legalComments: "none", logLevel: "warning", external, minifyWhitespace: true, minifySyntax: true, minifyIdentifiers: true, plugins: [npmAddons] };
 // ffi-napi's and ref-napi's own code is bundled as its authors wrote it, names included.
 const KEEPS_NAMES = new Set(["dist/kernel/ffi.js"]);
+// Ported code whose licence asks for its notice in every copy (a /*! comment in its source).
+const KEEPS_LICENCE = new Set(["dist/compress/zstd/decoder.js"]);
 
 rmSync("dist", { recursive: true, force: true });
 const scratch = mkdtempSync(join(tmpdir(), "modbundle-build-"));
@@ -49,7 +51,7 @@ try {
   ];
   await Promise.all(
     entries.map(async ([entry, outfile]) => {
-      const result = await build({ ...common, entryPoints: [entry], outfile, write: false, minifyIdentifiers: !KEEPS_NAMES.has(outfile) });
+      const result = await build({ ...common, entryPoints: [entry], outfile, write: false, minifyIdentifiers: !KEEPS_NAMES.has(outfile), legalComments: KEEPS_LICENCE.has(outfile) ? "inline" : "none" });
       const body = codeCache.wrapAsOwnModule(result.outputFiles[0].text);
       const source = codeCache.cacheKeyLine(body) + body;
       mkdirSync(dirname(outfile), { recursive: true });
