@@ -23,15 +23,19 @@ export function planInsert(session: ModprobeSession, requests: readonly BatchReq
   });
 }
 
-/** Runs every node of the plan; one result per node. */
-export async function executeBatch(session: ModprobeSession, plan: BatchPlan, jobs: number): Promise<Result[]> {
+/**
+ * Runs every node of the plan; one result per node. Loads go through `shared` when given (a pool
+ * the caller keeps across batches, as coldplug does across rounds), else through a pool of its own.
+ */
+export async function executeBatch(session: ModprobeSession, plan: BatchPlan, jobs: number, shared?: LoadPool): Promise<Result[]> {
   const { nodes } = plan;
   if (nodes.length === 0) return [];
   timingMark("planned");
   prefetchLoads(session, nodes);
   const kernel = session.kernel;
   const width = Math.min(jobs, nodes.length);
-  const pool: LoadPool | undefined = width > 1 ? kernel.parallelLoads?.(width) : undefined;
+  const own: LoadPool | undefined = shared || width <= 1 ? undefined : kernel.parallelLoads?.(width);
+  const pool = shared ?? own;
   try {
     return await runReadyQueue(
       nodes,
@@ -44,7 +48,7 @@ export async function executeBatch(session: ModprobeSession, plan: BatchPlan, jo
       (result) => result.ok || result.code === "EEXIST",
     );
   } finally {
-    await pool?.close();
+    await own?.close();
     timingMark("loaded");
     timingTotals();
   }
