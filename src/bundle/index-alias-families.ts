@@ -5,21 +5,36 @@ import { byteCompare, words } from "./index-strings";
 
 /**
  * The aliases: the builtin modules' in BUILTIN_ALIAS_TABLE, the modules' split into families, each
- * family a packed alias table (bundle/index-alias-table.ts) in section FIRST_ALIAS_FAMILY + k.
+ * family a packed alias table (bundle/index-alias-table.ts) in section FIRST_ALIAS_FAMILY + k, so
+ * that a query reads only the few families whose aliases can match it.
  *
- *   ALIAS_FAMILIES   the modules' aliases split into families by the first FAMILY_KEY_LENGTH bytes
- *                    of their key's literal prefix (frequent keys only; a last family holds the
- *                    others): per family its section, key length, key, and alias and group number
- *                    ranges (7 words). A query needs only its own key's family and the last one.
+ *   ALIAS_FAMILIES   per family its section, key length, key (up to FAMILY_KEY_MAX bytes), and
+ *                    alias and group number ranges (10 words). A family with a key holds the
+ *                    aliases whose key's literal prefix starts with it and with no longer family
+ *                    key; a query reads every family whose key starts it. The key "" holds the
+ *                    aliases whose literal prefix is shorter than FAMILY_KEY_LENGTH, and is read
+ *                    by every query. The others' family (key length OTHERS_FAMILY) holds the rest:
+ *                    literal prefixes of FAMILY_KEY_LENGTH bytes or more that start with no
+ *                    family key (and invalid patterns); a query reads it only when it is that long
+ *                    and no family key of FAMILY_KEY_LENGTH bytes starts it.
  *   ALIAS_ORDER      per alias in depmod order, its number in the families' numbering
  *
- * Alias and group numbers run through the families in their order: family k's aliases are numbered
- * from the sum of the counts of the families before it.
+ * pack keys a family by each FAMILY_KEY_LENGTH-byte prefix that FAMILY_MIN_ALIASES aliases share,
+ * and splits a family of more than FAMILY_SPLIT_ALIASES by longer keys (pci's by vendor: a PCI
+ * modalias then reads its vendor's family and the rest of pci's, not all of pci's). Alias and
+ * group numbers run through the families in their order: family k's aliases are numbered from the
+ * sum of the counts of the families before it.
  */
 const FAMILY_KEY_LENGTH = 4;
+const FAMILY_KEY_MAX = 16;
 const FAMILY_MIN_ALIASES = 256;
+const FAMILY_SPLIT_ALIASES = 2048;
 const MAX_KEYED_FAMILIES = 31;
-const FAMILY_WORDS = 7;
+/** The most families pack makes (sections FIRST_ALIAS_FAMILY + k must fit MAX_SECTIONS). */
+const MAX_FAMILIES = 40;
+const FAMILY_WORDS = 10;
+/** The key length word of the others' family. */
+const OTHERS_FAMILY = 0xffffffff;
 /** Sections FIRST_ALIAS_FAMILY + k for k below this are family tables. */
 const MAX_FAMILY_SECTIONS = 64;
 
@@ -28,34 +43,57 @@ export const ALIAS_RECORD_WORDS: Partial<Record<Section, number>> = {
   [Section.AliasOrder]: 1,
 };
 
-/** The family key of an alias: the first FAMILY_KEY_LENGTH bytes of its key's literal prefix. */
-function familyKeyOf(alias: IndexAlias): string | undefined {
-  if (alias.key === undefined) return undefined;
-  const prefixLength = literalPrefixLength(alias.key);
-  return prefixLength >= FAMILY_KEY_LENGTH ? alias.key.slice(0, FAMILY_KEY_LENGTH) : undefined;
+/** The prefixes of `length` bytes that at least FAMILY_MIN_ALIASES of `prefixes` share, with their counts. */
+function sharedPrefixes(prefixes: readonly string[], length: number): Array<[string, number]> {
+  const counts = new Map<string, number>();
+  for (const prefix of prefixes) if (prefix.length >= length) counts.set(prefix.slice(0, length), (counts.get(prefix.slice(0, length)) ?? 0) + 1);
+  return [...counts].filter(([, count]) => count >= FAMILY_MIN_ALIASES);
 }
 
 /**
- * The aliases split into families: one per frequent family key (sorted by bytes), then one for
- * all the others (key undefined). A query needs only its own key's family and the last one.
+ * Longer keys splitting a large family (its aliases' literal prefixes, all starting with its key):
+ * of one length, the one that makes the most a query reads least (the family's remainder and its
+ * largest part), or none when splitting does not help.
  */
-function aliasFamilies(aliases: readonly IndexAlias[]): Array<{ key: string | undefined; members: number[] }> {
-  const counts = new Map<string, number>();
-  for (const alias of aliases) {
-    const key = familyKeyOf(alias);
-    if (key !== undefined) counts.set(key, (counts.get(key) ?? 0) + 1);
+function splitKeys(prefixes: readonly string[], keyLength: number): string[] {
+  let best: { cost: number; keys: string[] } = { cost: prefixes.length, keys: [] };
+  for (let length = keyLength + 1; length <= FAMILY_KEY_MAX; length++) {
+    const parts = sharedPrefixes(prefixes, length);
+    const covered = parts.reduce((sum, [, count]) => sum + count, 0);
+    const cost = prefixes.length - covered + Math.max(0, ...parts.map(([, count]) => count));
+    if (cost < best.cost) best = { cost, keys: parts.map(([key]) => key) };
   }
-  const keys = [...counts]
-    .filter(([, count]) => count >= FAMILY_MIN_ALIASES)
+  return best.keys;
+}
+
+type FamilyKey = string | typeof OTHERS_FAMILY;
+
+/** The aliases split into families (see above): the key "" first, then the others, then the keyed ones by bytes. */
+function aliasFamilies(aliases: readonly IndexAlias[]): Array<{ key: FamilyKey; members: number[] }> {
+  const prefixes = aliases.map((alias) => (alias.key === undefined ? undefined : alias.key.slice(0, literalPrefixLength(alias.key))));
+  const valid = prefixes.filter((prefix): prefix is string => prefix !== undefined);
+  const top = sharedPrefixes(valid, FAMILY_KEY_LENGTH)
     .sort((a, b) => b[1] - a[1] || byteCompare(a[0], b[0]))
     .slice(0, MAX_KEYED_FAMILIES)
-    .map(([key]) => key)
-    .sort(byteCompare);
-  const families: Array<{ key: string | undefined; members: number[] }> = [...keys.map((key) => ({ key, members: [] as number[] })), { key: undefined, members: [] }];
-  const familyOfKey = new Map(keys.map((key, i) => [key, i]));
-  aliases.forEach((alias, i) => {
-    const key = familyKeyOf(alias);
-    families[(key === undefined ? undefined : familyOfKey.get(key)) ?? keys.length].members.push(i);
+    .map(([key]) => key);
+  const keys = [...top];
+  for (const key of top) {
+    const members = valid.filter((prefix) => prefix.startsWith(key));
+    if (members.length > FAMILY_SPLIT_ALIASES) keys.push(...splitKeys(members, key.length).slice(0, Math.max(0, MAX_FAMILIES - 2 - keys.length)));
+  }
+  keys.sort(byteCompare);
+  const families: Array<{ key: FamilyKey; members: number[] }> = [{ key: "", members: [] }, { key: OTHERS_FAMILY, members: [] }, ...keys.map((key) => ({ key, members: [] as number[] }))];
+  prefixes.forEach((prefix, i) => {
+    let family = 1;
+    if (prefix !== undefined && prefix.length < FAMILY_KEY_LENGTH) family = 0;
+    else if (prefix !== undefined) {
+      // The longest family key starting the prefix.
+      for (let k = 2; k < families.length; k++) {
+        const key = families[k].key as string;
+        if (prefix.startsWith(key) && (family === 1 || key.length > (families[family].key as string).length)) family = k;
+      }
+    }
+    families[family].members.push(i);
   });
   return families;
 }
@@ -69,10 +107,11 @@ export function encodeAliases(aliases: readonly IndexAlias[], builtinAliases: re
   let aliasBase = 0;
   let groupBase = 0;
   families.forEach((family, k) => {
-    const keyBytes = Buffer.alloc(4);
-    if (family.key !== undefined) keyBytes.write(family.key, "latin1");
+    const keyBytes = Buffer.alloc(FAMILY_KEY_MAX);
+    if (family.key !== OTHERS_FAMILY) keyBytes.write(family.key, "latin1");
+    const keyWords = Array.from({ length: FAMILY_KEY_MAX / 4 }, (_, w) => keyBytes.readUInt32LE(w * 4));
     const groupCount = encodedGroupCount(familyTables[k]);
-    familyWords.push(Section.FirstAliasFamily + k, family.key === undefined ? 0 : FAMILY_KEY_LENGTH, keyBytes.readUInt32LE(0), aliasBase, family.members.length, groupBase, groupCount);
+    familyWords.push(Section.FirstAliasFamily + k, family.key === OTHERS_FAMILY ? OTHERS_FAMILY : family.key.length, ...keyWords, aliasBase, family.members.length, groupBase, groupCount);
     family.members.forEach((original, local) => (aliasOrder[original] = aliasBase + local));
     aliasBase += family.members.length;
     groupBase += groupCount;
@@ -87,8 +126,8 @@ export function encodeAliases(aliases: readonly IndexAlias[], builtinAliases: re
 
 interface AliasFamily {
   readonly section: Section;
-  /** The family key; undefined for the family of all other aliases, which every query needs. */
-  readonly key: string | undefined;
+  /** The family key (see above): OTHERS_FAMILY for the others' family. */
+  readonly key: FamilyKey;
   readonly aliasBase: number;
   readonly aliasCount: number;
   readonly groupBase: number;
@@ -120,13 +159,17 @@ export class AliasTables {
         // Family k is section FIRST_ALIAS_FAMILY + k: no two families share a table, and there
         // are at most MAX_FAMILY_SECTIONS, so a query searches each table at most once.
         if (k >= MAX_FAMILY_SECTIONS || f[w] !== Section.FirstAliasFamily + k) throw this.s.corrupt(`alias family ${k} names section ${f[w]}, not ${Section.FirstAliasFamily + k}`);
-        if (keyLength > FAMILY_KEY_LENGTH) throw this.s.corrupt(`alias family ${k} is malformed`);
-        if (f[w + 3] !== aliasBase || f[w + 5] !== groupBase) throw this.s.corrupt(`alias family ${w / FAMILY_WORDS} does not continue the numbering`);
-        const keyBytes = Buffer.alloc(4);
-        keyBytes.writeUInt32LE(f[w + 2]);
-        families.push({ section: f[w], key: keyLength === 0 ? undefined : keyBytes.toString("latin1", 0, keyLength), aliasBase, aliasCount: f[w + 4], groupBase, groupCount: f[w + 6] });
-        aliasBase += f[w + 4];
-        groupBase += f[w + 6];
+        if (keyLength > FAMILY_KEY_MAX && keyLength !== OTHERS_FAMILY) throw this.s.corrupt(`alias family ${k} is malformed`);
+        if (f[w + 6] !== aliasBase || f[w + 8] !== groupBase) throw this.s.corrupt(`alias family ${k} does not continue the numbering`);
+        let key: FamilyKey = OTHERS_FAMILY;
+        if (keyLength !== OTHERS_FAMILY) {
+          // The key's bytes, little-endian in the words (which are in host order).
+          key = "";
+          for (let i = 0; i < keyLength; i++) key += String.fromCharCode((f[w + 2 + (i >> 2)] >>> ((i & 3) * 8)) & 0xff);
+        }
+        families.push({ section: f[w], key, aliasBase, aliasCount: f[w + 7], groupBase, groupCount: f[w + 9] });
+        aliasBase += f[w + 7];
+        groupBase += f[w + 9];
       }
       this.familyList = families;
     }
@@ -146,12 +189,15 @@ export class AliasTables {
     return table;
   }
 
-  /** The tables a query must search: the families of its key, and the table of the others. */
+  /** The tables a query must search: the families whose aliases can match it (see above). */
   private tablesFor(builtin: boolean, query: string): AliasTable[] {
     if (builtin) return [this.builtinTable()];
+    const families = this.families;
+    let others = query.length >= FAMILY_KEY_LENGTH;
+    for (const family of families) if (family.key !== OTHERS_FAMILY && family.key.length === FAMILY_KEY_LENGTH && query.startsWith(family.key)) others = false;
     const tables: AliasTable[] = [];
-    for (const family of this.families) {
-      if (family.key === undefined || query.startsWith(family.key)) tables.push(this.familyTable(family));
+    for (const family of families) {
+      if (family.key === OTHERS_FAMILY ? others : query.startsWith(family.key)) tables.push(this.familyTable(family));
     }
     return tables;
   }

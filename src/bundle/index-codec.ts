@@ -60,7 +60,10 @@ export function encodeIndex(content: IndexContent): Buffer {
 const RECORD_WORDS: Partial<Record<Section, number>> = { ...MODULE_RECORD_WORDS, ...ALIAS_RECORD_WORDS, ...OTHER_RECORD_WORDS };
 const STRING_REFERENCES: Partial<Record<Section, StringReferences>> = { ...MODULE_STRING_REFERENCES, ...OTHER_STRING_REFERENCES };
 
-/** The sections any lookup by name reads; the catch-all alias family (the last) is added. */
+/**
+ * The sections any lookup by name reads, with the first two alias families (pack writes there
+ * the families of short literal prefixes and of the others, which most lookups read).
+ */
 const LOOKUP_SECTIONS = [Section.CoreStrings, Section.Meta, Section.Members, Section.Modules, Section.ModulesByName, Section.U32s, Section.StringLists, Section.Builtin, Section.BuiltinStrings, Section.AliasFamilies];
 
 export class BundleIndex {
@@ -87,8 +90,8 @@ export class BundleIndex {
    * one round instead of one request each; for a file this does nothing.
    */
   prefetchLookupSections(): void {
-    const families = [...this.sections.ids()].filter((id) => id >= Section.FirstAliasFamily);
-    this.sections.prefetch(families.length > 0 ? [...LOOKUP_SECTIONS, Math.max(...families) as Section] : LOOKUP_SECTIONS);
+    const families = [Section.FirstAliasFamily, Section.FirstAliasFamily + 1].filter((id) => [...this.sections.ids()].includes(id));
+    this.sections.prefetch([...LOOKUP_SECTIONS, ...families]);
   }
 
   /** Opens an index held whole in a buffer. */

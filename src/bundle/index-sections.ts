@@ -22,7 +22,7 @@ import { ModbundleError } from "../errors";
  * opening costs almost nothing and a hostile index cannot send a read out of bounds.
  */
 export const INDEX_MAGIC = "MBIX";
-export const INDEX_VERSION = 3;
+export const INDEX_VERSION = 4;
 /** The most sections an index may have (the section table must fit INDEX_DIRECTORY_MAX). */
 export const MAX_SECTIONS = 64;
 const ENTRY_SIZE = 16;

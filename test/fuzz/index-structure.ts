@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { BundleIndex, MemberRecord, encodeIndex, indexDirectoryLength } from "../../src/bundle/index-codec";
-import { MAX_SECTIONS, Section } from "../../src/bundle/index-sections";
+import { INDEX_VERSION, MAX_SECTIONS, Section } from "../../src/bundle/index-sections";
 import { IndexAlias, IndexDevname, IndexModule, IndexSymbol } from "../../src/index/types";
 import { crc32 } from "../../src/util/crc32";
 import { HEADER_DATA_OFFSET, indexLocation, replaceIndex } from "../helpers/index-edit";
@@ -434,7 +434,7 @@ const RECORD_WORDS: Partial<Record<number, number>> = {
   [Section.Symbols]: 3,
   [Section.Builtin]: 2,
   [Section.Devnames]: 6,
-  [Section.AliasFamilies]: 7,
+  [Section.AliasFamilies]: 10,
   [Section.AliasOrder]: 1,
 };
 
@@ -640,17 +640,17 @@ export function applySectionMutation(sections: SectionList, m: SectionMutation):
     case "families": {
       // Families repeated, naming one table (or copies of it), the numbering continued.
       const families = sectionBytes(sections, Section.AliasFamilies);
-      if (!families || families.length < 28) return;
+      if (!families || families.length < 40) return;
       const table = sectionBytes(sections, families.readUInt32LE(0));
-      const first = Array.from({ length: 7 }, (_, w) => families.readUInt32LE(w * 4));
-      const out = Buffer.alloc(m.copies * 28);
+      const first = Array.from({ length: 10 }, (_, w) => families.readUInt32LE(w * 4));
+      const out = Buffer.alloc(m.copies * 40);
       for (let k = 0; k < m.copies; k++) {
         const id = m.distinct ? Section.FirstAliasFamily + k : first[0];
-        [id, 0, 0, k * first[4], first[4], k * first[6], first[6]].forEach((v, w) => out.writeUInt32LE(v >>> 0, (k * 7 + w) * 4));
+        [id, 0, 0, 0, 0, 0, k * first[7], first[7], k * first[9], first[9]].forEach((v, w) => out.writeUInt32LE(v >>> 0, (k * 10 + w) * 4));
         if (m.distinct && table && k < 64 && !sections.some(([s]) => s === id)) sections.push([id, table]);
       }
       setSectionBytes(sections, Section.AliasFamilies, out);
-      const order = Buffer.alloc(Math.min(GROW_LIMIT, m.copies * first[4] * 4));
+      const order = Buffer.alloc(Math.min(GROW_LIMIT, m.copies * first[7] * 4));
       for (let i = 0; i < order.length / 4; i++) order.writeUInt32LE(i, i * 4);
       setSectionBytes(sections, Section.AliasOrder, order);
       return;
@@ -903,7 +903,7 @@ export const directoryMutationArbitrary: fc.Arbitrary<DirectoryMutation> = fc.on
 export function encodeDirectory(sections: SectionList, mutations: readonly DirectoryMutation[]): Buffer {
   const head = Buffer.alloc(16 + sections.length * 16);
   head.write("MBIX", 0, "latin1");
-  head.writeUInt32LE(3, 4);
+  head.writeUInt32LE(INDEX_VERSION, 4);
   head.writeUInt32LE(sections.length, 8);
   const chunks: Buffer[] = [head];
   let offset = head.length;

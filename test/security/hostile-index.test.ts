@@ -17,7 +17,7 @@ import { SMALL_VERSION, smallTree } from "../helpers/small-tree";
  */
 const MODULES = 4000;
 const MODULE_WORDS = 9;
-const FAMILY_WORDS = 7;
+const FAMILY_WORDS = 10;
 let small: Buffer;
 let large: Buffer;
 
@@ -77,12 +77,12 @@ function repeatFamilies(bundle: Buffer, copies: number): Buffer {
     const out = Buffer.alloc(copies * FAMILY_WORDS * 4);
     for (let k = 0; k < copies; k++) {
       // The numbering continues, so only the repeated table gives the index away.
-      const words = [first[0], 0, 0, k * first[4], first[4], k * first[6], first[6]];
+      const words = [first[0], 0, 0, 0, 0, 0, k * first[7], first[7], k * first[9], first[9]];
       words.forEach((v, w) => out.writeUInt32LE(v, (k * FAMILY_WORDS + w) * 4));
     }
     setSection(sections, Section.AliasFamilies, out);
-    const order = Buffer.alloc(copies * first[4] * 4);
-    for (let i = 0; i < copies * first[4]; i++) order.writeUInt32LE(i, i * 4);
+    const order = Buffer.alloc(copies * first[7] * 4);
+    for (let i = 0; i < copies * first[7]; i++) order.writeUInt32LE(i, i * 4);
     setSection(sections, Section.AliasOrder, order);
   });
 }
@@ -153,8 +153,8 @@ describe("hostile indexes whose CRCs hold (issue 15, finding 2)", () => {
   });
 
   it("a lookup using two groups that share aliases is refused", () => {
-    // "abcd:x*" and "abcd:xy*" are groups 0 and 1 of the one family's table; both prefixes start
-    // the query. Group 1 is made to hold group 0's alias as well.
+    // "abcd:x*" and "abcd:xy*" are groups 0 and 1 of the others' family's table (the second);
+    // both prefixes start the query. Group 1 is made to hold group 0's alias as well.
     const modules = ["m0", "m1"].map((name) => ({ name, path: `kernel/${name}.ko`, deps: [], softdeps: [], weakdeps: [] }));
     const index: ModuleIndex = {
       kernelVersion: SMALL_VERSION,
@@ -169,14 +169,14 @@ describe("hostile indexes whose CRCs hold (issue 15, finding 2)", () => {
     const two = replaceIndex(small, encodeIndex({ index, members }));
     assert.equal(runCli(["modprobe", "--bundle", write(two, "two-groups"), "-S", SMALL_VERSION, "-R", "abcd:xyz"]).stdout, "m0\nm1\n");
     const file = write(editIndex(two, (sections) => {
-      const table = Buffer.from(sectionOf(sections, Section.FirstAliasFamily));
+      const table = Buffer.from(sectionOf(sections, Section.FirstAliasFamily + 1));
       const groups = table.readUInt32LE(2 * 8);
       table.writeUInt32LE(0, groups + 4 * 4 + 2 * 4);
       table.writeUInt32LE(2, groups + 4 * 4 + 3 * 4);
-      setSection(sections, Section.FirstAliasFamily, table);
+      setSection(sections, Section.FirstAliasFamily + 1, table);
     }), "shared-groups");
-    assertOneLine(["modprobe", "--bundle", file, "-S", SMALL_VERSION, "-R", "abcd:xyz"], /corrupt index: alias table 32 group 1 shares aliases with another group/);
-    assertOneLine(["verify", file], /corrupt index: alias table 32 group 1 starts at 0, not at 1/);
+    assertOneLine(["modprobe", "--bundle", file, "-S", SMALL_VERSION, "-R", "abcd:xyz"], /corrupt index: alias table 33 group 1 shares aliases with another group/);
+    assertOneLine(["verify", file], /corrupt index: alias table 33 group 1 starts at 0, not at 1/);
   });
 
   it("alias records that all name the whole string pool are refused as a lookup reads them", () => {
@@ -194,16 +194,16 @@ describe("hostile indexes whose CRCs hold (issue 15, finding 2)", () => {
     };
     const members = modules.map((m) => ({ path: m.path, offset: 0, size: 0, compression: "none" as const, crc32: 0 }));
     const file = write(editIndex(replaceIndex(small, encodeIndex({ index, members })), (sections) => {
-      const table = Buffer.from(sectionOf(sections, Section.FirstAliasFamily));
+      const table = Buffer.from(sectionOf(sections, Section.FirstAliasFamily + 1));
       const records = table.readUInt32LE(0);
       const poolLength = table.readUInt32LE(5 * 8 + 4);
       for (let i = 0; i < modules.length; i++) {
         const at = records + i * 7 * 4;
         [0, poolLength, 0, poolLength].forEach((v, w) => table.writeUInt32LE(v, at + w * 4));
       }
-      setSection(sections, Section.FirstAliasFamily, table);
+      setSection(sections, Section.FirstAliasFamily + 1, table);
     }), "volume");
-    const message = /corrupt index: alias table FirstAliasFamily references \d+ bytes of strings, more than 8 times the \d+ bytes/;
+    const message = /corrupt index: alias table 33 references \d+ bytes of strings, more than 8 times the \d+ bytes/;
     assertOneLine(["modprobe", "--bundle", file, "-S", SMALL_VERSION, "-R", "zzzz:a5"], message);
     assertOneLine(["verify", file], message);
   });
