@@ -22,11 +22,13 @@ import { ReusableReader } from "./module-reader";
  * new one, never a part. A broken or unreadable module is reported as depmod reports it and
  * listed with no dependencies.
  *
- * depmod itself is single-threaded; parsing the modules (most of the work) and writing
- * modules.alias.bin and modules.symbols.bin are shared here with a worker thread when a processor
- * is idle and the tree is big enough to repay starting one. On a busy machine a second thread
- * only adds its own start-up and copying to the work (measured: a third more CPU time, and a
- * longer run), so it is not used.
+ * depmod itself is single-threaded; parsing the modules (most of the work, checking the files
+ * listed unchecked included) and writing modules.alias.bin and modules.symbols.bin are shared
+ * here with a worker thread when a processor is idle and the tree is big enough to repay starting
+ * one. The worker starts while the tree is walked and hands its modules back packed
+ * (depmod-transfer.ts): sent as objects, their copying cost the main thread more than parsing
+ * them itself. On a busy machine a second thread only adds its own start-up and compiling to the
+ * work, so it is not used.
  */
 export interface DepmodOptions {
   /** One line per broken or unreadable module file. */
