@@ -35,7 +35,7 @@ async function main(): Promise<void> {
   try {
     await buildInitramfs(initrd, [overlay.dir]);
     console.log(`booting the guest (${cpus} CPU, TCG, many devices): ${rounds} rounds per tool...`);
-    const run = await bootGuest({ vmlinuz: fixture.vmlinuz, initrd, cpus, qemuArgs: manyDevices(), timeoutSeconds: 300 + rounds * 120 });
+    const run = await bootGuest({ vmlinuz: fixture.vmlinuz, initrd, cpus, qemuArgs: manyDevices(), timeoutSeconds: 600 + rounds * 300 });
     const lines = run.reports.get("BENCH") ?? [];
     const problems = [...(run.reports.get("BENCH_ERROR") ?? []), ...(run.reports.get("BENCH_DIFF") ?? [])];
     if (!run.done || lines.length === 0) throw new Error(`the guest run failed (QEMU exit ${run.status}):\n${run.text.slice(-3000)}`);

@@ -69,7 +69,7 @@ async function benchGuest(cpus: number): Promise<void> {
   try {
     await buildInitramfs(initrd, [overlay.dir]);
     console.log(`booting the guest (${cpus} CPU, TCG): ${SET.length} modules named, ${rounds} rounds per tool...`);
-    const run = await bootGuest({ vmlinuz: fixture.vmlinuz, initrd, timeoutSeconds: 300 + rounds * 120, cpus });
+    const run = await bootGuest({ vmlinuz: fixture.vmlinuz, initrd, timeoutSeconds: 600 + rounds * 300, cpus });
     const errors = run.reports.get("BENCH_ERROR") ?? [];
     const lines = run.reports.get("BENCH") ?? [];
     if (!run.done || errors.length > 0 || lines.length === 0) {
