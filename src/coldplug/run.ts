@@ -1,5 +1,4 @@
 import { CommandIO } from "../cli-kit/io";
-import { LoadPool } from "../kernel/kernel";
 import { KmodLogger, failureStatus } from "../cli-kit/kmod-log";
 import { ModuleContext } from "../resolve/modules";
 import { jobCount } from "../util/jobs";
@@ -91,20 +90,6 @@ export async function runColdplug(argv: readonly string[], io: CommandIO): Promi
 }
 
 async function coldplugRounds(session: ModprobeSession, root: string, jobs: number, verbose: boolean): Promise<boolean> {
-  // One pool of loading threads for every round, its threads started before the first scan so
-  // that their start-up overlaps the walk of the tree and the planning.
-  const parallel = jobs > 1 && !session.options.dryRun;
-  if (parallel) session.kernel.prepareParallelLoads?.(jobs);
-  let pool: LoadPool | undefined;
-  try {
-    return await rounds(session, root, jobs, verbose, (nodes) => (pool ??= parallel && nodes > 0 ? session.kernel.parallelLoads?.(jobs) : undefined));
-  } finally {
-    await pool?.close();
-  }
-}
-
-/** `poolFor(n)`: the shared pool, opened by the first round with a module to load. */
-async function rounds(session: ModprobeSession, root: string, jobs: number, verbose: boolean, poolFor: (nodes: number) => LoadPool | undefined): Promise<boolean> {
   const seen = new Set<string>();
   let ok = true;
   let loaded = false;
@@ -119,7 +104,7 @@ async function rounds(session: ModprobeSession, root: string, jobs: number, verb
       for (const node of plan.nodes) await runStep(session, node.module, node.options, node.useCommand);
       break;
     }
-    const results = await executeBatch(session, plan, jobs, poolFor(plan.nodes.length));
+    const results = await executeBatch(session, plan, jobs);
     for (const query of plan.queries) {
       for (const target of query.targets ?? []) {
         const result = targetResult(target.outcome, results, false);

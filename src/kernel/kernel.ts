@@ -65,12 +65,6 @@ export interface Kernel extends ModuleLoader {
    * promises may overlap already (the fake kernel's, with delays).
    */
   parallelLoads?(jobs: number): LoadPool;
-  /**
-   * A hint that a batch of up to `jobs` loads may come: the real kernel starts its loading
-   * threads now, so that their start-up overlaps the lookups and planning, and the next
-   * parallelLoads takes them. Threads never taken stay idle and end with the process.
-   */
-  prepareParallelLoads?(jobs: number): void;
   /** delete_module(name, O_NONBLOCK [| O_TRUNC]). Throws KernelError. */
   removeModule(name: string, flags: RemoveFlags): void;
 }

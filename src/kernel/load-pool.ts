@@ -10,8 +10,8 @@ import { FinitRequest, ThreadMessage } from "./load-protocol";
  * The main thread makes and fills every memfd (the descriptor is the process's), hands the
  * call to an idle thread, and makes the call itself only when no thread is free, after every
  * thread has been given work (while it waits in the kernel, it cannot hand out more). Threads
- * start when the pool opens, or earlier (kernel.prepareParallelLoads, while the command still
- * plans); a thread that cannot make system calls leaves the work to the others.
+ * start when the pool opens, while the first loads run on the main thread; a thread that cannot
+ * make system calls leaves the work to the others.
  *
  * Why threads and not ffi-napi's `.async`: an async call runs on libuv's pool and the errno
  * read in its callback is not that call's, so kmod's messages ("could not insert 'x': Invalid

@@ -69,8 +69,6 @@ export class RealKernel implements Kernel {
   private decompression: { kind: CompressionKind | undefined } | undefined;
   private syscallsInstance: ModuleSyscalls | undefined;
   private exitHooked = false;
-  /** Threads started by prepareParallelLoads, not yet taken by a pool. */
-  private readonly prepared: FinitThread[] = [];
 
   constructor(
     readonly root: string = "/",
@@ -168,17 +166,7 @@ export class RealKernel implements Kernel {
 
   /** Up to `jobs` loads at once: this thread and jobs - 1 loading threads (load-pool.ts). */
   parallelLoads(jobs: number): LoadPool {
-    const threads = Math.max(0, jobs - 1);
-    const ready = this.prepared.splice(0, threads);
-    return new ThreadLoadPool(this, threads, () => ready.shift() ?? this.startThread());
-  }
-
-  prepareParallelLoads(jobs: number): void {
-    while (this.prepared.length < jobs - 1) this.prepared.push(heldUntilListened(this.startThread()));
-  }
-
-  private startThread(): FinitThread {
-    return this.options.startThread ? this.options.startThread() : this.startWorkerThread();
+    return new ThreadLoadPool(this, Math.max(0, jobs - 1), this.options.startThread ?? (() => this.startWorkerThread()));
   }
 
   private startWorkerThread(): FinitThread {
@@ -273,27 +261,6 @@ function startWorkerThread(): FinitThread {
       ended = true;
       worker.unref();
     },
-  };
-}
-
-/**
- * A thread started before its pool exists: what it says ("ready", or "broken") before the pool
- * listens is kept and said again to the pool's listener.
- */
-function heldUntilListened(thread: FinitThread): FinitThread {
-  const early: ThreadMessage[] = [];
-  let listener: ((message: ThreadMessage) => void) | undefined;
-  thread.listen((message) => {
-    if (listener) listener(message);
-    else early.push(message);
-  });
-  return {
-    listen: (l) => {
-      listener = l;
-      for (const message of early.splice(0)) l(message);
-    },
-    post: (request) => thread.post(request),
-    terminate: () => thread.terminate(),
   };
 }
 

@@ -23,19 +23,15 @@ export function planInsert(session: ModprobeSession, requests: readonly BatchReq
   });
 }
 
-/**
- * Runs every node of the plan; one result per node. Loads go through `shared` when given (a pool
- * the caller keeps across batches, as coldplug does across rounds), else through a pool of its own.
- */
-export async function executeBatch(session: ModprobeSession, plan: BatchPlan, jobs: number, shared?: LoadPool): Promise<Result[]> {
+/** Runs every node of the plan; one result per node. */
+export async function executeBatch(session: ModprobeSession, plan: BatchPlan, jobs: number): Promise<Result[]> {
   const { nodes } = plan;
   if (nodes.length === 0) return [];
   timingMark("planned");
   prefetchLoads(session, nodes);
   const kernel = session.kernel;
   const width = Math.min(jobs, nodes.length);
-  const own: LoadPool | undefined = shared || width <= 1 ? undefined : kernel.parallelLoads?.(width);
-  const pool = shared ?? own;
+  const pool: LoadPool | undefined = width > 1 ? kernel.parallelLoads?.(width) : undefined;
   try {
     return await runReadyQueue(
       nodes,
@@ -48,7 +44,7 @@ export async function executeBatch(session: ModprobeSession, plan: BatchPlan, jo
       (result) => result.ok || result.code === "EEXIST",
     );
   } finally {
-    await own?.close();
+    await pool?.close();
     timingMark("loaded");
     timingTotals();
   }

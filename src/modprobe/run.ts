@@ -52,14 +52,7 @@ export async function runModprobe(argv: readonly string[], io: CommandIO): Promi
     stderrUsable = false;
   }
   const logger = new KmodLogger(io, opts.verbosity, opts.syslog || !stderrUsable);
-  // Loads that can overlap go through the batch executor; -j 1, dry runs and -R stay on
-  // kmod's sequential path, byte for byte.
-  const parallel = jobs > 1 && !opts.dryRun && !opts.lookupOnly;
   try {
-    // Several modules to insert: the loading threads start now, before the index is opened, so
-    // that their start-up overlaps the lookups and planning rather than the first loads.
-    const batch = parallel && opts.all && opts.operands.length > 1 && !opts.remove && !opts.showConfig && !opts.showModversions && !opts.showExports;
-    if (batch) io.kernel().prepareParallelLoads?.(jobs);
     if (!opts.showConfig && opts.operands.length === 0) {
       logger.log(LOG_ERR, "missing parameters. See -h.");
       return 1;
@@ -76,6 +69,9 @@ export async function runModprobe(argv: readonly string[], io: CommandIO): Promi
         return (await ownPart<typeof import("./modversions")>("modversions").showModuleSymbols(session, opts.operands[0], opts.showExports ? "exports" : "versions")) ? 0 : 1;
       }
       let ok = true;
+      // Loads that can overlap go through the batch executor; -j 1, dry runs and -R stay on
+      // kmod's sequential path, byte for byte.
+      const parallel = jobs > 1 && !opts.dryRun && !opts.lookupOnly;
       if (opts.remove) {
         for (const query of opts.operands) if (!(await modprobeRemove(session, query))) ok = false;
       } else if (parallel) {

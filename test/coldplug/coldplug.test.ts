@@ -10,7 +10,6 @@ import { kernelModule } from "../helpers/kernel-module";
 import { packTree } from "../helpers/pack";
 import { tempDir } from "../helpers/paths";
 import { writeTree } from "../helpers/tree";
-import { PoolKernel } from "../helpers/pool-kernel";
 
 /**
  * `modbundle coldplug` on a fake sysfs tree (-d ROOT) with the fake kernel: a PCI device whose
@@ -80,24 +79,6 @@ describe("modbundle coldplug on a fake sysfs tree", () => {
     const rounds = result.stdout.split("\n").filter((l) => l.startsWith("coldplug: round"));
     assert.deepEqual(rounds, ["coldplug: round 1: 3 new modaliases, 1 modules to load", "coldplug: round 2: 2 new modaliases, 2 modules to load"]);
     assert.ok(k.maxInFlight >= 2, "vnet and vrng did not load at the same time");
-  });
-
-  it("starts the loading threads before the first scan and keeps one pool for every round", async () => {
-    const root = sysfs();
-    const k = new PoolKernel({
-      loadDelay: () => 5,
-      onLive: (name) => {
-        if (name === "vbus") writeTree(root, { [`${PCI_DEVICE}/virtio0/modalias`]: "virtio:d00000001v00001AF4\n", [`${PCI_DEVICE}/virtio1/modalias`]: "virtio:d00000004v00001AF4\n" });
-      },
-    });
-    const result = await coldplug(k, root, ["-v", "-j", "4"]);
-    assert.deepEqual([result.status, result.stderr], [0, ""]);
-    assert.equal(result.stdout.split("\n").filter((l) => l.startsWith("coldplug: round")).length, 2);
-    assert.deepEqual(k.log, ["prepare 4", "query", "open 4", "close"]);
-    assert.deepEqual(k.loadedNames().sort(), ["vbus", "vnet", "vrng"]);
-    const dry = new PoolKernel();
-    await coldplug(dry, sysfs(), ["-n", "-j", "4"]);
-    assert.deepEqual(dry.log.filter((entry) => entry !== "query"), []);
   });
 
   it("-n -v prints the plan and loads nothing", async () => {

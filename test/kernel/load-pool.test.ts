@@ -74,25 +74,6 @@ describe("RealKernel.parallelLoads: finit_module on loading threads", () => {
     assert.deepEqual(results.map((r) => r.status), ["fulfilled", "rejected", "fulfilled", "fulfilled"]);
   });
 
-  it("takes the threads prepareParallelLoads started, with what they said before the pool listened", async () => {
-    const { syscalls, here } = recorder();
-    const onThreads: string[] = [];
-    let started = 0;
-    const script = scriptedThread(onThreads, () => 0);
-    const kernel = new RealKernel("/nonexistent", { syscalls, startThread: () => (started++, script()) });
-    kernel.prepareParallelLoads(3);
-    kernel.prepareParallelLoads(3);
-    assert.equal(started, 2);
-    // Both threads say "ready" before any pool exists.
-    await new Promise((resolve) => setTimeout(resolve, 10));
-    const pool = kernel.parallelLoads(3);
-    assert.equal(started, 2, "the pool started threads of its own");
-    // Ready already: the threads take the first two loads, the main thread none of them.
-    await Promise.all(["a", "b"].map((p) => pool.loadModule(image, p, FLAGS, false)));
-    await pool.close();
-    assert.deepEqual([onThreads.sort(), here], [["a", "b"], []]);
-  });
-
   it("falls back to init_module on the main thread when a thread's finit_module says ENOSYS", async () => {
     const { syscalls, here } = recorder();
     const kernel = new RealKernel("/nonexistent", { syscalls, startThread: scriptedThread([], () => errnoNumber("ENOSYS") ?? 38) });

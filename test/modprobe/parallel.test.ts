@@ -9,7 +9,6 @@ import { kernelModule } from "../helpers/kernel-module";
 import { packTree } from "../helpers/pack";
 import { tempDir } from "../helpers/paths";
 import { writeTree } from "../helpers/tree";
-import { PoolKernel } from "../helpers/pool-kernel";
 
 /**
  * Parallel loading against the fake kernel with load delays: a module that starts loading before
@@ -165,24 +164,6 @@ describe("modprobe -a in parallel (fake kernel with load delays)", () => {
     ] as const) {
       const result = await runInProcess(runModprobe, ["--bundle", bundle, "-d", root, ...args], { kernel: kernel(), env: { PATH: process.env.PATH, ...env } });
       assert.deepEqual([result.status, result.stderr], [1, `modprobe: ERROR: ${text}\n`]);
-    }
-  });
-});
-
-describe("modprobe -a: loading threads started before planning", () => {
-  it("asks the kernel to prepare its threads before the first lookup, and the pool takes them", { timeout: 10_000 }, async () => {
-    const k = new PoolKernel({ loadDelay: () => 5 });
-    const result = await modprobe(k, ["-j", "3", "-a", "top", "slow"]);
-    assert.deepEqual([result.status, result.stderr], [0, ""]);
-    assert.deepEqual(k.log, ["prepare 3", "query", "open 3", "close"]);
-    assert.deepEqual(k.loadedNames().sort(), ["base", "left", "other", "right", "slow", "solo", "top"]);
-  });
-
-  it("prepares nothing for one name, a dry run, -j 1 or -R", async () => {
-    for (const args of [["-j", "3", "top"], ["-j", "3", "-n", "-a", "top", "slow"], ["-j", "1", "-a", "top", "slow"], ["-j", "3", "-R", "-a", "top", "slow"]]) {
-      const k = new PoolKernel({ loadDelay: () => 1 });
-      await modprobe(k, args);
-      assert.ok(!k.log.some((entry) => entry.startsWith("prepare")), `${args.join(" ")}: ${k.log.join(", ")}`);
     }
   });
 });
