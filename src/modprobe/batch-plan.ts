@@ -9,7 +9,8 @@ import { concatOptions, probePlan } from "./probe-plan";
  * order, which is also the ready queue's priority), with two kinds of edges:
  * - `needs`: the node's hard dependencies, and for a post-softdep the module naming it; when
  *   one fails, the node is not loaded and fails the same way (kmod stops a plan at a failed
- *   required step);
+ *   required step). A post-softdep that is also a target of its own loses its need of the module
+ *   naming it (the order stays): kmod, its first plan stopped, loads it for the later name;
  * - `after`: order only, whatever the result: softdeps (pre: before their module, post: after
  *   it), and each install command after the previous one, so that commands run one at a time in
  *   kmod's order.
@@ -71,6 +72,8 @@ export interface BatchSettings {
 export function planBatch(ctx: ModuleContext, requests: readonly BatchRequest[], settings: BatchSettings): BatchPlan {
   const nodes: BatchNode[] = [];
   const nodeOf = new Map<string, number>();
+  /** Nodes planned as post-softdeps: their hard dependencies' nodes, and those of the modules naming them. */
+  const postOfPlans = new Map<number, { readonly hardNeeds: readonly number[]; readonly naming: readonly number[] }>();
   let lastCommand: number | undefined;
   const inKernel = (module: ModuleHandle): boolean => !nodeOf.has(module.name) && settings.isInKernel(module);
 
@@ -86,15 +89,31 @@ export function planBatch(ctx: ModuleContext, requests: readonly BatchRequest[],
     };
     const after = earlier(softAfter);
     if (useCommand && lastCommand !== undefined && !after.includes(lastCommand)) after.push(lastCommand);
-    nodes.push({ index, module, options, useCommand, needs: earlier([...ctx.dependencies(module), ...postOf]), after });
+    const hardNeeds = earlier(ctx.dependencies(module));
+    const naming = earlier(postOf);
+    if (naming.length > 0) postOfPlans.set(index, { hardNeeds, naming });
+    nodes.push({ index, module, options, useCommand, needs: [...new Set([...hardNeeds, ...naming])].sort((a, b) => a - b), after });
     nodeOf.set(module.name, index);
     if (useCommand) lastCommand = index;
     return index;
   };
 
+  /** A node wanted for itself: a failure of the module naming it as post-softdep no longer stops it. */
+  const standAlone = (index: number): void => {
+    const planned = postOfPlans.get(index);
+    if (planned === undefined) return;
+    postOfPlans.delete(index);
+    const node = nodes[index];
+    const after = [...new Set([...node.after, ...planned.naming])].sort((x, y) => x - y);
+    nodes[index] = { ...node, needs: planned.hardNeeds, after };
+  };
+
   const planTarget = (target: ModuleHandle, extraOptions: string | undefined): TargetOutcome => {
     const planned = nodeOf.get(target.name);
-    if (planned !== undefined) return { kind: "node", node: planned, already: true };
+    if (planned !== undefined) {
+      standAlone(planned);
+      return { kind: "node", node: planned, already: true };
+    }
     if (inKernel(target)) return { kind: "done", existed: true };
     if ((target.alias !== undefined || settings.useBlacklist) && ctx.isBlacklisted(target)) return { kind: "done", existed: false };
     for (const step of probePlan(ctx, target, settings.ignoreCommands, settings.ignoreCommand, settings.warn)) {

@@ -120,6 +120,19 @@ describe("modprobe -a in parallel (fake kernel with load delays)", () => {
     assert.equal(loadCounts(k).top, undefined, "top was loaded although left failed");
   });
 
+  it("loads a post-softdep named on its own although the module naming it failed, as -j 1 does", async () => {
+    // kmod stops top's plan at top's failure, before its post-softdep other, then loads other
+    // for the second name.
+    const runs = await Promise.all(["1", "4"].map(async (jobs) => {
+      const k = kernel();
+      k.failLoad("top", "EINVAL");
+      const result = await modprobe(k, ["-j", jobs, "-a", "top", "other"]);
+      return { status: result.status, stderr: result.stderr, loaded: k.loadedNames().sort() };
+    }));
+    assert.deepEqual(runs[0], { status: 1, stderr: "modprobe: ERROR: could not insert 'top': Invalid argument\n", loaded: ["base", "left", "other", "right", "solo"] });
+    assert.deepEqual(runs[1], runs[0]);
+  });
+
   it("gives kmod's messages: unknown symbol, --first-time, not found", async () => {
     const k = kernel();
     k.failLoad("slow", "ENOENT");
