@@ -43,9 +43,13 @@ export interface RealKernelOptions {
 
 const COMPRESSIONS: ReadonlySet<string> = new Set<CompressionKind>(["xz", "zstd", "gzip"]);
 
+/**
+ * Without an exception for a missing entry: a module that is not loaded has none, and a batch
+ * asks about each of its modules, where Node's error objects cost seconds in an emulated guest.
+ */
 function isDirectory(dir: string): boolean {
   try {
-    return fs.statSync(bytesOf(dir)).isDirectory();
+    return fs.statSync(bytesOf(dir), { throwIfNoEntry: false })?.isDirectory() ?? false;
   } catch {
     return false;
   }
@@ -81,9 +85,12 @@ export class RealKernel implements Kernel {
 
   initstate(name: string): InitState | undefined {
     const dir = this.moduleDir(name);
+    // kmod reads initstate, then looks for the directory; asked the other way round (same
+    // answers), a module that is not loaded costs one failed call, not two.
+    if (!isDirectory(dir)) return undefined;
     const text = readText(path.join(dir, "initstate"));
     // A module directory without initstate is a module still being set up (kmod: "coming").
-    if (text === undefined) return isDirectory(dir) ? "coming" : undefined;
+    if (text === undefined) return "coming";
     switch (text) {
       case "live\n":
         return "live";
