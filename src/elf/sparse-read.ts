@@ -55,15 +55,13 @@ export function readElfParts(read: ReadInto, size: number, into: Buffer, section
   if (!fits(namesOffset, namesSize)) return whole();
   const readAlready = (offset: number, length: number): boolean => offset >= shoff - before && offset + length <= shoff + shnum * shentsize;
   if (!readAlready(namesOffset, namesSize)) read(namesOffset, namesSize, data.subarray(namesOffset));
-  const wanted = new Set(sections);
+  const wanted = terminatedNames(sections);
   // [offset, end) of each wanted section, read together when little lies between them.
   const ranges: number[] = [];
   for (let i = 1; i < shnum; i++) {
     if (u32(at(i) + 4) === SHT_NOBITS) continue;
     const nameAt = namesOffset + u32(at(i));
-    if (nameAt >= namesOffset + namesSize) continue;
-    const end = data.indexOf(0, nameAt);
-    if (end < 0 || end > namesOffset + namesSize || !wanted.has(data.toString("latin1", nameAt, end))) continue;
+    if (nameAt >= namesOffset + namesSize || !namedOneOf(data, nameAt, namesOffset + namesSize, wanted)) continue;
     const offset = offsetOf(i);
     const length = sizeOf(i);
     if (!fits(offset, length)) return whole();
@@ -71,6 +69,30 @@ export function readElfParts(read: ReadInto, size: number, into: Buffer, section
   }
   for (const [start, end] of mergedRanges(ranges)) read(start, end - start, data.subarray(start));
   return data;
+}
+
+/** The names, each NUL-terminated, made once per list (a tree's modules are all asked for the same). */
+const TERMINATED = new WeakMap<readonly string[], readonly Buffer[]>();
+
+function terminatedNames(sections: readonly string[]): readonly Buffer[] {
+  let names = TERMINATED.get(sections);
+  if (names === undefined) TERMINATED.set(sections, (names = sections.map((name) => Buffer.from(`${name}\0`, "latin1"))));
+  return names;
+}
+
+/**
+ * Whether the name at data[at..] (ending at its NUL, before `end`) is one of `wanted`, compared
+ * on the bytes: a module has some 50 sections, and a string made for each name was most of
+ * what this reader allocated.
+ */
+function namedOneOf(data: Buffer, at: number, end: number, wanted: readonly Buffer[]): boolean {
+  for (const name of wanted) {
+    if (at + name.length > end) continue;
+    let k = 0;
+    while (k < name.length && data[at + k] === name[k]) k++;
+    if (k === name.length) return true;
+  }
+  return false;
 }
 
 /** Sorted and joined where they overlap or lie less than NEAR bytes apart (the bytes between are read too). */

@@ -132,17 +132,22 @@ function sortDependencies(names: readonly string[], directDeps: readonly number[
   return sortIndex;
 }
 
-/** Every module reachable through dependencies, ordered by the topological position. */
-function allDependencies(start: number, directDeps: readonly number[][], sortIndex: readonly number[]): number[] {
-  const seen = new Set<number>();
-  const stack = [...directDeps[start]];
+/**
+ * Every module reachable through dependencies, ordered by the topological position. `seenBy`
+ * (one slot per module, shared by all the calls) marks what this call has reached with `start`,
+ * so that no set is made per module.
+ */
+function allDependencies(start: number, directDeps: readonly number[][], sortIndex: readonly number[], seenBy: Int32Array): number[] {
+  const found: number[] = [];
+  const stack = directDeps[start].slice();
   while (stack.length > 0) {
     const m = stack.pop() as number;
-    if (seen.has(m)) continue;
-    seen.add(m);
-    stack.push(...directDeps[m]);
+    if (seenBy[m] === start) continue;
+    seenBy[m] = start;
+    found.push(m);
+    for (const d of directDeps[m]) stack.push(d);
   }
-  return [...seen].sort((a, b) => sortIndex[a] - sortIndex[b]);
+  return found.sort((a, b) => sortIndex[a] - sortIndex[b]);
 }
 
 export function computeIndex(input: DepmodInput): ModuleIndex {
@@ -155,12 +160,17 @@ export function computeIndex(input: DepmodInput): ModuleIndex {
     for (const name of module.exports) owners.set(name, index);
   });
 
-  const directDeps: number[][] = ordered.map((module) => {
+  // A tree's modules need some 400,000 symbols: the test for a '.' and for an owner already
+  // listed are kept to a byte and an array element each.
+  const listedBy = new Int32Array(ordered.length).fill(-1);
+  const directDeps: number[][] = ordered.map((module, index) => {
     const deps: number[] = [];
     for (const needed of module.needed) {
-      const name = needed.startsWith(".") ? needed.slice(1) : needed;
-      const owner = owners.get(name);
-      if (owner !== undefined && !deps.includes(owner)) deps.push(owner);
+      const owner = owners.get(needed.charCodeAt(0) === 0x2e ? needed.slice(1) : needed);
+      if (owner !== undefined && listedBy[owner] !== index) {
+        listedBy[owner] = index;
+        deps.push(owner);
+      }
     }
     return deps;
   });
@@ -168,6 +178,7 @@ export function computeIndex(input: DepmodInput): ModuleIndex {
 
   const aliases: IndexAlias[] = [];
   const devnames: IndexDevname[] = [];
+  const seenBy = new Int32Array(ordered.length).fill(-1);
   const modules: IndexModule[] = ordered.map((module, index) => {
     const moduleAliases = module.aliases;
     for (const pattern of moduleAliases) {
@@ -178,7 +189,7 @@ export function computeIndex(input: DepmodInput): ModuleIndex {
     return {
       name: names[index],
       path: module.path,
-      deps: allDependencies(index, directDeps, sortIndex),
+      deps: allDependencies(index, directDeps, sortIndex, seenBy),
       softdeps: module.softdeps,
       weakdeps: module.weakdeps,
     };

@@ -49,15 +49,17 @@ export async function parseQueued(queue: ModuleQueue, take: (position: number, p
 }
 
 export async function parseModule(file: DepmodFile, reader: ReusableReader, interner: Interner): Promise<ParsedModule | NotAModuleFile> {
-  if (file.unchecked) {
-    const kind = checkListedModule(file.absolute);
-    if (kind !== "module") return kind;
-  }
   let tree: TreeModule;
   try {
-    tree = await parseTreeModule(reader.readSections(file, DEPMOD_SECTIONS), file.absolute, interner);
+    const raw = reader.readSections(file, DEPMOD_SECTIONS);
+    if (typeof raw === "string") return raw === "directory" ? "directory" : "absent";
+    tree = await parseTreeModule(raw, file.absolute, interner);
   } catch (error) {
     if (!(error instanceof ModbundleError)) throw error;
+    // A file listed unchecked that could not be opened may be no module file at all (a dangling
+    // link, which a walk skips): only a stat tells, and only this rare case pays for one.
+    const kind = file.unchecked ? checkListedModule(file.absolute) : "module";
+    if (kind !== "module") return kind;
     tree = unreadableTreeModule(file.absolute, error);
   }
   const module = depmodModule(file.relpath, tree.object);

@@ -6,7 +6,15 @@ import { readElfParts } from "../elf/sparse-read";
 /** What the reader needs to know of a module file of the tree. */
 export interface ModuleFileEntry {
   readonly absolute: string;
+  /** Listed without being looked at (a symbolic link, mostly: see listModuleTree). */
+  readonly unchecked?: boolean;
 }
+
+/**
+ * What readSections found at a path listed unchecked that is no regular file: a directory (which
+ * a walk would have gone into), or anything else (which it would have skipped).
+ */
+export type NotRegularFile = "directory" | "other";
 
 /**
  * One buffer, grown as needed, that every module is read into in turn: pack and depmod allocate
@@ -20,17 +28,22 @@ export class ReusableReader {
   /**
    * Only the header, section table and named sections of an uncompressed module (the rest
    * zeros, never another file's bytes); a compressed one whole. The buffer is reused by the
-   * next call.
+   * next call. What a file listed unchecked is, is told by fstat of the open file rather than by
+   * a stat before the open: each resolves the path (through a link, into the tree it points to),
+   * and on a tree of links the stats cost as much as the opens. O_NONBLOCK: a FIFO must not
+   * block the open.
    */
-  readSections(entry: ModuleFileEntry, sections: readonly string[]): Buffer {
+  readSections(entry: ModuleFileEntry, sections: readonly string[]): Buffer | NotRegularFile {
     let fd: number;
     try {
-      fd = fs.openSync(entry.absolute, "r");
+      fd = fs.openSync(entry.absolute, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
     } catch (error) {
       throw new ModbundleError("EIO", `${entry.absolute}: ${describeSystemError(error)}`);
     }
     try {
-      const size = fs.fstatSync(fd).size;
+      const stat = fs.fstatSync(fd);
+      if (entry.unchecked && !stat.isFile()) return stat.isDirectory() ? "directory" : "other";
+      const size = stat.size;
       this.reserve(size);
       this.clean();
       const read = (offset: number, length: number, into: Buffer): void => {
