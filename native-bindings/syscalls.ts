@@ -1,6 +1,11 @@
 import { KernelError } from "../src/errors";
 import { errnoName, errnoNumber, strerror } from "../src/util/errno";
 import { timingAdd, timingNow } from "../src/util/timing";
+import fs = require("node:fs");
+import { SyscallNumbers, syscallNumbers } from "./syscall-numbers";
+import { syscallStubCode } from "./syscall-stub";
+
+export { SyscallNumbers, syscallNumbers };
 
 /**
  * The four system calls modbundle needs, made through libc's syscall(2) with ffi-napi: glibc has
@@ -10,41 +15,16 @@ import { timingAdd, timingNow } from "../src/util/timing";
  *
  * Setting MODBUNDLE_NO_SYSCALLS makes every call fail before ffi-napi is even loaded: a guard for
  * test runs on a machine whose kernel is not ours to change.
+ *
+ * finit_module also runs asynchronously on libuv's thread pool (finitModuleAsync), through a
+ * stub that returns the kernel's raw result (syscall-stub.ts), so that each call carries its own
+ * errno.
  */
-export interface SyscallNumbers {
-  readonly initModule: number;
-  readonly deleteModule: number;
-  readonly finitModule: number;
-  readonly memfdCreate: number;
-}
-
-/** The asm-generic table, shared by the architectures that joined Linux after 2012. */
-const GENERIC: SyscallNumbers = { initModule: 105, deleteModule: 106, finitModule: 273, memfdCreate: 279 };
-
-/** By process.arch; each row from the kernel's syscall table for that architecture. */
-const NUMBERS: Readonly<Record<string, SyscallNumbers>> = {
-  x64: { initModule: 175, deleteModule: 176, finitModule: 313, memfdCreate: 319 },
-  arm64: GENERIC,
-  riscv64: GENERIC,
-  loong64: GENERIC,
-  ia32: { initModule: 128, deleteModule: 129, finitModule: 350, memfdCreate: 356 },
-  arm: { initModule: 128, deleteModule: 129, finitModule: 379, memfdCreate: 385 },
-  ppc64: { initModule: 128, deleteModule: 129, finitModule: 353, memfdCreate: 360 },
-  s390x: { initModule: 128, deleteModule: 129, finitModule: 344, memfdCreate: 350 },
-};
 
 /** A KernelError for an errno number, with strerror(3)'s wording. */
 export function kernelError(errno: number, what: string): KernelError {
   const name = errnoName(errno);
   return new KernelError(name, errno, `${what}: ${strerror(name)}`);
-}
-
-export function syscallNumbers(arch: string = process.arch): SyscallNumbers {
-  const numbers = NUMBERS[arch];
-  if (!numbers) {
-    throw new KernelError("ENOSYS", errnoNumber("ENOSYS") ?? 38, `module system calls are not known for the ${arch} architecture (known: ${Object.keys(NUMBERS).join(", ")})`);
-  }
-  return numbers;
 }
 
 type Call = (...args: any[]) => any;
@@ -56,6 +36,8 @@ interface Native {
   readonly initModule: Call;
   readonly deleteModule: Call;
   readonly errno: () => number;
+  readonly mmap: Call;
+  readonly ffi: any;
 }
 
 let native: Native | undefined;
@@ -89,6 +71,8 @@ function load(): Native {
     initModule: syscall("pointer", "ulong", "pointer"),
     deleteModule: syscall("pointer", "ulong"),
     errno: ffi.errno,
+    mmap: ffi.ForeignFunction(new ffi.DynamicLibrary().get("mmap"), "pointer", ["pointer", "size_t", "int", "int", "int", "long"]),
+    ffi,
   };
   timingAdd("ffi", started);
   return native;
@@ -128,32 +112,75 @@ export function deleteModule(name: string, flags: number): void {
   call("delete_module", (n) => n.deleteModule(n.numbers.deleteModule, cString(name), flags));
 }
 
-let exitCall: ((code: number) => void) | undefined;
-
-/**
- * Ends the process at once with _exit(2), without tearing down worker threads: ffi-napi's
- * per-thread cleanup crashes (SIGSEGV) when a worker that loaded it is torn down, so a process
- * that started loading threads leaves this way, after its output is written (the CLI writes with
- * write(2), nothing is buffered). Does nothing when system calls are disabled: then no thread
- * loaded ffi-napi, and the normal exit is safe.
- */
-export function exitNow(code: number): void {
-  if (process.env.MODBUNDLE_NO_SYSCALLS) return;
-  if (!exitCall) {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const ffi = require("ffi-napi");
-    exitCall = ffi.ForeignFunction(new ffi.DynamicLibrary().get("_exit"), "void", ["int"]);
-  }
-  exitCall?.(code);
-}
-
-/** Loads ffi-napi now (a loading thread does it before its first request). */
-export function preload(): void {
-  guard("ffi-napi");
-  load();
-}
-
 /** Whether ffi-napi has been loaded in this process (tests check that nothing loads it early). */
 export function nativeLoaded(): boolean {
   return native !== undefined;
+}
+
+/** include/uapi/asm-generic/mman-common.h, the same on every architecture with a stub. */
+const PROT_READ = 1;
+const PROT_EXEC = 4;
+const MAP_PRIVATE = 2;
+const MFD_CLOEXEC = 1;
+
+/** A system call made on libuv's thread pool; resolves to the kernel's raw result (-errno on failure). */
+export type AsyncSyscall = (a: number, b: Buffer | null, c: number) => Promise<number>;
+
+/** mmap(2) as libc's: a pointer Buffer, MAP_FAILED (all ones) with errno set on failure. */
+export type MmapCall = (addr: null, length: number, prot: number, flags: number, fd: number, offset: number) => Buffer;
+
+/**
+ * An asynchronous caller of system call `number` (three arguments: int, pointer, unsigned int)
+ * through the stub of syscall-stub.ts, or the reason there is none: no encoder for this
+ * architecture, or an executable mapping refused (vm.memfd_noexec, an LSM, a noexec policy).
+ * The stub's bytes go into a memfd, which is then mapped read and execute only; the descriptor
+ * is closed at once (the mapping keeps the pages). `mmap` replaces libc's in tests.
+ */
+export function asyncSyscall(number: number, mmap?: MmapCall): AsyncSyscall | string {
+  const n = load();
+  const code = syscallStubCode(process.arch, number);
+  if (!code) return `no system call stub for the ${process.arch} architecture`;
+  let pointer: Buffer;
+  const fd = Number(n.memfdCreate(n.numbers.memfdCreate, cString("modbundle-stub"), MFD_CLOEXEC));
+  if (fd === -1) return `memfd_create: ${strerror(errnoName(n.errno()))}`;
+  try {
+    for (let at = 0; at < code.length; ) at += fs.writeSync(fd, code, at, code.length - at);
+    pointer = (mmap ?? (n.mmap as MmapCall))(null, code.length, PROT_READ | PROT_EXEC, MAP_PRIVATE, fd, 0);
+    if (/^f+$/.test((pointer as Buffer & { hexAddress(): string }).hexAddress())) return `mmap: ${strerror(errnoName(n.errno()))}`;
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  } finally {
+    fs.closeSync(fd);
+  }
+  const call = n.ffi.ForeignFunction(pointer, "long", ["int", "pointer", "uint"]);
+  return (a, b, c) =>
+    new Promise((resolve, reject) => {
+      // ffi-napi keeps the arguments (and so `b`) referenced until the callback has run.
+      call.async(a, b, c, (error: unknown, result: unknown) => (error ? reject(new Error(`ffi call: ${String(error)}`)) : resolve(Number(result))));
+    });
+}
+
+/** finit_module run asynchronously; see finitModuleAsync. */
+export type AsyncFinit = (fd: number, params: string, flags: number) => Promise<void>;
+
+let asyncFinit: AsyncFinit | string | undefined;
+
+/**
+ * finit_module(2) on libuv's thread pool, several at once, each rejecting with the KernelError of
+ * its own errno (the stub returns it); or the reason why not, when loads must stay on the main
+ * thread with finitModule. Made once per process.
+ */
+export function finitModuleAsync(): AsyncFinit | string {
+  guard("finit_module");
+  if (asyncFinit === undefined) {
+    const call = asyncSyscall(load().numbers.finitModule);
+    asyncFinit =
+      typeof call === "string"
+        ? call
+        : async (fd, params, flags) => {
+            const result = await call(fd, cString(params), flags);
+            if (result < 0) throw kernelError(-result, "finit_module");
+          };
+  }
+  return asyncFinit;
 }

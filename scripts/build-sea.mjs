@@ -20,7 +20,7 @@ const ADDONS = {
   "ref_binding.node": { file: "node_modules/@2060.io/ref-napi/build/Release/binding.node", from: "/ref-napi/" },
 };
 // Worker threads' scripts, as assets named like their files in dist/ (src/sea/own-modules.ts).
-const WORKER_SCRIPTS = { "load-worker.js": "src/kernel/load-worker.ts", "http-worker.js": "src/io/http-worker.ts", "depmod-worker.js": "src/pack/depmod-worker.ts" };
+const WORKER_SCRIPTS = { "http-worker.js": "src/io/http-worker.ts", "depmod-worker.js": "src/pack/depmod-worker.ts" };
 const NAME = `modbundle-linux-${process.arch}`;
 
 const seaParts = {

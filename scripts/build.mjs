@@ -39,11 +39,10 @@ try {
   // Remote bundles: the HTTP worker is started by file name, only for a URL.
   await build({ ...common, entryPoints: ["src/io/http-worker.ts"], outfile: "dist/io/http-worker.js" });
 
-  // The program's own modules; the loading threads' scripts are too (startOwnWorker).
+  // The program's own modules; depmod's worker script is too (startOwnWorker).
   const entries = [
     ...COMMANDS.map((name) => [`src/commands/${name}.ts`, `dist/commands/${name}.js`]),
     ["src/kernel/factory.ts", "dist/kernel/factory.js"],
-    ["src/kernel/load-worker.ts", "dist/kernel/load-worker.js"],
     ["src/pack/depmod-worker.ts", "dist/commands/depmod-worker.js"],
     [FFI_ENTRY, FFI_OUTFILE],
     ["src/io/remote-source.ts", "dist/io/remote-source.js"],

@@ -1,7 +1,7 @@
 // ffi-napi's and ref-napi's JavaScript is built into dist/ like our own code: one file,
 // dist/kernel/ffi.js, code-cached, which native-bindings/syscalls.ts loads (through the code
 // cache) only when a system call is really coming, so that the files that merely reach it
-// (the kernel interface, a loading thread, the API) do not carry it. Their native addons stay
+// (the kernel interface, the API) do not carry it. Their native addons stay
 // where npm built them. Each package finds its addon with
 // require("node-gyp-build")(path.join(__dirname, "..")), which in a bundle would name dist/; the
 // call is routed to the package's own folder, found at run time from the bundle's place in

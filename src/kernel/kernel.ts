@@ -42,15 +42,6 @@ export interface ModuleLoader {
   loadModule(image: Buffer, params: string, flags: LoadFlags, compressed: boolean): Promise<void>;
 }
 
-/**
- * A loader that lets several loads be in flight at once (kernel.parallelLoads): in the real
- * kernel, each load's finit_module runs on a thread of its own, which reads its own errno.
- */
-export interface LoadPool extends ModuleLoader {
-  /** Ends the threads; loads still in flight are waited for. */
-  close(): Promise<void>;
-}
-
 export interface Kernel extends ModuleLoader {
   /** Initialisation state from /sys/module/NAME/initstate; undefined when not loaded. */
   initstate(name: string): InitState | undefined;
@@ -61,10 +52,11 @@ export interface Kernel extends ModuleLoader {
   /** /proc/modules order, with sizes and holders. */
   loadedModules(): LoadedModule[];
   /**
-   * A loader for up to `jobs` loads at a time. Kernels without it load through loadModule, whose
-   * promises may overlap already (the fake kernel's, with delays).
+   * A loader for up to `jobs` loads at a time, or undefined when this kernel can take only one
+   * at a time (then loads go one by one, as with -j 1). Kernels without the method load through
+   * loadModule, whose promises may overlap already (the fake kernel's, with delays).
    */
-  parallelLoads?(jobs: number): LoadPool;
+  parallelLoads?(jobs: number): ModuleLoader | undefined;
   /** delete_module(name, O_NONBLOCK [| O_TRUNC]). Throws KernelError. */
   removeModule(name: string, flags: RemoveFlags): void;
 }

@@ -1,12 +1,9 @@
 import fs = require("node:fs");
 import path = require("node:path");
-import { startOwnWorker } from "../code-cache";
 import { strerror } from "../util/errno";
-import { timingAdd, timingNow } from "../util/timing";
+import { timingAdd, timingMark, timingNow } from "../util/timing";
 import { CompressionKind } from "../compress/kind";
-import { InitState, Kernel, KernelError, LoadedModule, LoadFlags, LoadPool, RemoveFlags } from "./kernel";
-import { FinitThread, ThreadLoadPool } from "./load-pool";
-import { ThreadMessage } from "./load-protocol";
+import { InitState, Kernel, KernelError, LoadedModule, LoadFlags, ModuleLoader, RemoveFlags } from "./kernel";
 import { initModuleImage } from "./prepare-image";
 import { bytesOf } from "../util/bytes";
 
@@ -23,7 +20,14 @@ export interface ModuleSyscalls {
   finitModule(fd: number, params: string, flags: number): void;
   initModule(image: Buffer, params: string): void;
   deleteModule(name: string, flags: number): void;
+  /**
+   * finit_module on another thread, rejecting with its own errno; or why it cannot be had (then
+   * loads stay on the main thread, one at a time). Absent: never.
+   */
+  finitModuleAsync?(): FinitCall | string;
 }
+
+type FinitCall = (fd: number, params: string, flags: number) => Promise<void> | void;
 
 /** include/uapi/linux/module.h */
 export const MODULE_INIT_IGNORE_MODVERSIONS = 1;
@@ -37,8 +41,6 @@ export interface RealKernelOptions {
   readonly syscalls?: ModuleSyscalls;
   /** Where libkmod's INFO messages go (a failed strip before init_module); dropped by default. */
   readonly info?: (message: string) => void;
-  /** Starts a loading thread for parallelLoads; by default a worker running load-worker.js. */
-  readonly startThread?: () => FinitThread;
 }
 
 const COMPRESSIONS: ReadonlySet<string> = new Set<CompressionKind>(["xz", "zstd", "gzip"]);
@@ -72,7 +74,7 @@ function parseLong(text: string | undefined): number | undefined {
 export class RealKernel implements Kernel {
   private decompression: { kind: CompressionKind | undefined } | undefined;
   private syscallsInstance: ModuleSyscalls | undefined;
-  private exitHooked = false;
+  private finitCalled = false;
 
   constructor(
     readonly root: string = "/",
@@ -163,31 +165,38 @@ export class RealKernel implements Kernel {
   }
 
   async loadModule(image: Buffer, params: string, flags: LoadFlags, compressed: boolean): Promise<void> {
-    return this.loadWith(image, params, flags, compressed, (fd, p, f) => this.finitHere(fd, p, f));
+    return this.loadWith(image, params, flags, compressed, (fd, p, f) => this.syscalls().finitModule(fd, p, f));
   }
 
-  /** finit_module on the calling thread. */
-  finitHere(fd: number, params: string, flags: number): void {
-    this.syscalls().finitModule(fd, params, flags);
-  }
-
-  /** Up to `jobs` loads at once: this thread and jobs - 1 loading threads (load-pool.ts). */
-  parallelLoads(jobs: number): LoadPool {
-    return new ThreadLoadPool(this, Math.max(0, jobs - 1), this.options.startThread ?? (() => this.startWorkerThread()));
-  }
-
-  private startWorkerThread(): FinitThread {
-    if (!this.exitHooked) {
-      // Threads that loaded ffi-napi crash when torn down: the process leaves with _exit(2).
-      const syscalls = this.options.syscalls ? undefined : (loadSyscalls() as ModuleSyscalls & { exitNow(code: number): void });
-      if (syscalls) process.once("exit", (code) => syscalls.exitNow(code));
-      this.exitHooked = true;
+  /**
+   * Up to `jobs` loads at once: each finit_module runs on libuv's thread pool through ffi-napi's
+   * `.async` (native-bindings/syscalls.ts finitModuleAsync), while this thread reads modules and
+   * fills memfds. Undefined when that is not available (no stub for this architecture, an
+   * executable mapping refused, no ffi-napi): the caller loads one module at a time.
+   */
+  parallelLoads(jobs: number): ModuleLoader | undefined {
+    let finit: FinitCall | string | undefined;
+    try {
+      finit = this.syscalls().finitModuleAsync?.();
+    } catch (error) {
+      // No system calls at all (no ffi-napi, MODBUNDLE_NO_SYSCALLS): the serial loads say why.
+      finit = error instanceof Error ? error.message : String(error);
     }
-    return startWorkerThread();
+    if (typeof finit !== "function") {
+      timingMark(`serial loads: ${finit ?? "no asynchronous finit_module"}`);
+      return undefined;
+    }
+    reserveThreadPool(jobs);
+    timingMark("finit stub mapped");
+    const call = finit;
+    return {
+      inKernelDecompression: () => this.inKernelDecompression(),
+      loadModule: (image, params, flags, compressed) => this.loadWith(image, params, flags, compressed, call),
+    };
   }
 
-  /** A load whose finit_module call is made by `finit` (here, or on a loading thread). */
-  async loadWith(image: Buffer, params: string, flags: LoadFlags, compressed: boolean, finit: (fd: number, params: string, flags: number) => Promise<void> | void): Promise<void> {
+  /** A load whose finit_module call is made by `finit` (on this thread, or on libuv's pool). */
+  private async loadWith(image: Buffer, params: string, flags: LoadFlags, compressed: boolean, finit: FinitCall): Promise<void> {
     const sys = this.syscalls();
     let kernelFlags = compressed ? MODULE_INIT_COMPRESSED_FILE : 0;
     if (flags.ignoreModversions) kernelFlags |= MODULE_INIT_IGNORE_MODVERSIONS;
@@ -199,6 +208,8 @@ export class RealKernel implements Kernel {
         writeAll(fd, image);
         timingAdd("memfd", started);
         const called = timingNow();
+        if (!this.finitCalled) timingMark("first finit");
+        this.finitCalled = true;
         try {
           await finit(fd, params, kernelFlags);
         } finally {
@@ -234,41 +245,13 @@ function loadSyscalls(): ModuleSyscalls {
 }
 
 /**
- * A worker thread running load-worker.js, which sits beside this file both in build/ (compiled
- * from src/kernel/) and in dist/kernel/ (bundled). A thread that fails or exits reports itself
- * broken, so that nothing waits for it.
+ * libuv's pool has 4 threads unless UV_THREADPOOL_SIZE says otherwise, read when the pool first
+ * starts; nothing before the first load uses it (its only other user here is gzip decoding, a
+ * step of a load), so a size set now holds. Each load in flight holds one thread, in its gzip
+ * decoding or in finit_module, so `jobs` threads are enough. A size the user set is kept.
  */
-function startWorkerThread(): FinitThread {
-  const worker = startOwnWorker(path.join(__dirname, "load-worker.js"));
-  worker.unref();
-  let listener: (message: ThreadMessage) => void = () => undefined;
-  let ended = false;
-  const broken = (message: string): void => {
-    if (!ended) listener({ kind: "broken", message });
-    ended = true;
-  };
-  // Unreferenced while idle (the process may end), referenced while a call is out.
-  worker.on("message", (message: ThreadMessage) => {
-    if (message.kind === "done") worker.unref();
-    listener(message);
-  });
-  worker.on("error", (error: Error) => broken(error.message));
-  worker.on("exit", (code: number) => broken(`loading thread exited (${code})`));
-  return {
-    listen: (l) => {
-      listener = l;
-    },
-    post: (request) => {
-      worker.ref();
-      worker.postMessage(request);
-    },
-    // Not worker.terminate(): tearing down a thread that loaded ffi-napi crashes the process.
-    // Idle, the thread is unreferenced already and ends with the process.
-    terminate: async () => {
-      ended = true;
-      worker.unref();
-    },
-  };
+function reserveThreadPool(jobs: number): void {
+  if (jobs > 4 && process.env.UV_THREADPOOL_SIZE === undefined) process.env.UV_THREADPOOL_SIZE = String(Math.min(jobs, 1024));
 }
 
 /** The whole image into the memfd; a failure (ENOMEM, ENOSPC) is a KernelError like the calls'. */

@@ -1,4 +1,4 @@
-import { LoadPool } from "../kernel/kernel";
+import { ModuleLoader } from "../kernel/kernel";
 import { BatchPlan, BatchRequest, planBatch, TargetOutcome } from "./batch-plan";
 import { OK, prefetchLoads, reportInsert, Result, runStep } from "./insert";
 import { runReadyQueue } from "./ready-queue";
@@ -7,7 +7,8 @@ import { ModprobeSession } from "./session";
 
 /**
  * Inserting a batch in parallel: the plan (batch-plan.ts) walked by the ready queue with at most
- * `jobs` loads in flight, each load on a thread of its own when the kernel offers a pool of them.
+ * `jobs` loads in flight, each load's system call on a thread of its own when the kernel offers
+ * that (kernel.parallelLoads; one at a time when it cannot).
  * Every step is the sequential one (runStep: the `insmod` line of -v printed when the load
  * starts, the same errors); a module already in the kernel when its turn comes counts as
  * loaded, as it does for kmod.
@@ -30,8 +31,9 @@ export async function executeBatch(session: ModprobeSession, plan: BatchPlan, jo
   timingMark("planned");
   prefetchLoads(session, nodes);
   const kernel = session.kernel;
-  const width = Math.min(jobs, nodes.length);
-  const pool: LoadPool | undefined = width > 1 ? kernel.parallelLoads?.(width) : undefined;
+  const wanted = Math.min(jobs, nodes.length);
+  const pool: ModuleLoader | undefined = wanted > 1 ? kernel.parallelLoads?.(wanted) : undefined;
+  const width = pool || !kernel.parallelLoads ? wanted : 1;
   try {
     return await runReadyQueue(
       nodes,
@@ -44,7 +46,6 @@ export async function executeBatch(session: ModprobeSession, plan: BatchPlan, jo
       (result) => result.ok || result.code === "EEXIST",
     );
   } finally {
-    await pool?.close();
     timingMark("loaded");
     timingTotals();
   }

@@ -32,7 +32,7 @@ function failure(error: unknown): Result & { ok: false } {
 
 /**
  * One step of a plan: the install command, or the module loaded through `loader` (the kernel, or
- * a pool of loading threads in a parallel run).
+ * its loader for loads side by side in a parallel run).
  */
 export async function runStep(session: ModprobeSession, module: ModuleHandle, options: string, useCommand: boolean, loader?: ModuleLoader): Promise<Result> {
   const { ctx, options: opts } = session;

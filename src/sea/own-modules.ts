@@ -32,7 +32,7 @@ export function loadOwnModule<T>(file: string): T {
 }
 
 /**
- * A worker script is the asset named as its file ("load-worker.js"): callers name the file
+ * A worker script is the asset named as its file ("depmod-worker.js"): callers name the file
  * relative to their own, which in the executable is the executable's folder.
  */
 export function startOwnWorker(file: string, options?: WorkerOptions): Worker {

@@ -71,7 +71,7 @@ describe("code cache", () => {
   });
 
   it("every built command file has a cache that V8 accepts in a fresh process", () => {
-    const files = ["commands/modprobe.js", "commands/insmod.js", "commands/rmmod.js", "commands/lsmod.js", "commands/modinfo.js", "commands/tools.js", "kernel/factory.js", "kernel/load-worker.js", "kernel/ffi.js", "io/remote-source.js", "resolve/directory-lookup.js", "modprobe/batch-insert.js", "modprobe/modversions.js"];
+    const files = ["commands/modprobe.js", "commands/insmod.js", "commands/rmmod.js", "commands/lsmod.js", "commands/modinfo.js", "commands/tools.js", "kernel/factory.js", "kernel/ffi.js", "io/remote-source.js", "resolve/directory-lookup.js", "modprobe/batch-insert.js", "modprobe/modversions.js"];
     const loader = path.join(REPO_ROOT, "build", "src", "code-cache.js");
     for (const relative of files) {
       const file = path.join(REPO_ROOT, "dist", relative);

@@ -93,6 +93,14 @@ describe("modprobe -a in parallel (fake kernel with load delays)", () => {
     assert.equal(k3.maxInFlight, 3);
   });
 
+  it("loads one module at a time when the kernel cannot load side by side (no stub, mapping refused)", async () => {
+    const k = Object.assign(kernel(), { parallelLoads: () => undefined });
+    const result = await modprobe(k, ["-j", "4", "-a", "top", "slow"]);
+    assert.deepEqual([result.status, result.stderr], [0, ""]);
+    assert.equal(k.maxInFlight, 1);
+    assertDependencyOrder(k);
+  });
+
   it("loads a pre-softdep before its module starts, a post-softdep after it is live", async () => {
     const k = kernel();
     assert.equal((await modprobe(k, ["-j", "8", "top"])).status, 0);

@@ -49,27 +49,6 @@ describe("the single executable", { skip: fs.existsSync(CLI) ? false : "dist/ is
     assert.deepEqual(run(sea, ["modinfo", "-F", "description", file]), { status: 0, stdout: "packed\n", stderr: "" });
   });
 
-  it("starts worker threads from its own scripts, and they load ffi-napi from the addons it carries", () => {
-    // A module preloaded with --require (NODE_OPTIONS reaches the executable) starts the loading
-    // thread's script as modbundle would; the thread loads ffi-napi and says "ready" (no module
-    // system call is made). Threads that loaded ffi-napi crash the process when torn down (see
-    // src/kernel/real-kernel.ts), so only the message counts here, not the exit status.
-    const probe = path.join(tempDir("sea-probe"), "probe.js");
-    fs.writeFileSync(
-      probe,
-      [
-        'const { Worker } = require("node:worker_threads");',
-        'const script = require("node:sea").getAsset("load-worker.js", "utf8");',
-        "const worker = new Worker(script, { eval: true });",
-        'worker.on("message", (m) => { require("node:fs").writeSync(1, "thread: " + JSON.stringify(m) + "\\n"); process.kill(process.pid, "SIGKILL"); });',
-        'worker.on("error", (e) => { require("node:fs").writeSync(1, "thread error: " + e.message + "\\n"); process.kill(process.pid, "SIGKILL"); });',
-        "",
-      ].join("\n"),
-    );
-    const result = spawnSync(sea, ["--version"], { encoding: "latin1", env: { PATH: process.env.PATH, NODE_OPTIONS: `--require ${probe}` }, timeout: 60_000 });
-    assert.match(result.stdout, /thread: \{"kind":"ready"\}/, result.stdout + result.stderr);
-  });
-
   it("reports errors in kmod's words, without a stack trace", () => {
     const result = run(sea, ["modprobe", "--bundle", "/nonexistent/bundle", "btrfs"]);
     assert.equal(result.status, 1);

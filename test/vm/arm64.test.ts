@@ -9,9 +9,10 @@ import { guestSuite } from "./suite";
  * The cross-compile story, proven: Debian's arm64 kernel booted in qemu-system-aarch64 (virt board,
  * TCG) with an arm64 userland and Node, its modules packed into a bundle on this x86-64 host, and
  * modbundle's commands loading from it there (asm-generic system call numbers, ffi-napi's
- * variadic syscall(2) on AArch64, memfd and finit_module). Debian's arm64 kmod in the same guest
- * is the peer. Emulating another CPU is slow: one boot, each scenario as few commands as it needs
- * (test/vm/guest/arm64.sh, in order: each builds on the kernel state the previous ones left).
+ * variadic syscall(2) on AArch64, memfd and finit_module, the aarch64 stub for loads side by
+ * side). Debian's arm64 kmod in the same guest is the peer. Emulating another CPU is slow: one
+ * boot, each scenario as few commands as it needs (test/vm/guest/arm64.sh, in order: each builds
+ * on the kernel state the previous ones left).
  */
 const MODULES = ["btrfs", "loop", "vfat", "dummy", "virtio_pci", "virtio_net", "virtio_blk"];
 
@@ -35,6 +36,7 @@ guestSuite({
     { name: "kernel-request", title: "the kernel's own request_module (mount -t vfat) through the /sbin/modprobe link" },
     { name: "corrupt", title: "a corrupted member is refused with the checksum error; nothing of it reaches the kernel" },
     { name: "disk", title: "the full bundle read from a raw virtio disk: virtio_blk from the initramfs bundle, then xfs from /dev/vda" },
+    { name: "parallel", title: "modprobe -j 2 -a through the aarch64 stub on libuv's pool: each failure's own errno (ERANGE, EINVAL) in kmod's words" },
   ],
   prepare: (fixture) => {
     const bundle = scenarioBundle(fixture);

@@ -23,6 +23,7 @@ guestSuite({
     { name: "coldplug", title: "modbundle coldplug loads the modules kmod's find/sort/modprobe -b -a pipeline loads" },
     { name: "parallel-a", title: "modprobe -j 2 -a leaves the same /proc/modules set as kmod's modprobe -a" },
     { name: "parallel-fail", title: "a parallel run with a failing module prints kmod's message and loads the rest" },
+    { name: "parallel-errno", title: "two modules failing side by side each report their own errno (ERANGE, EINVAL) in kmod's words" },
   ],
   prepare: (fixture) => {
     const bundle = packBundle(fixture, "parallel", { only: [...PEER_SET, ...COLDPLUG_SET] });

@@ -54,7 +54,7 @@ guestSuite({
     { name: "sea-modinfo", title: "modinfo shows the module's path and this kernel's vermagic" },
     { name: "sea-kernel-request", title: "the kernel's own request (mount -t vfat) loads vfat through /sbin/modprobe -> the executable" },
     { name: "sea-rmmod", title: "rmmod removes modules; again, kmod's message" },
-    { name: "sea-parallel", title: "modprobe -j 2 -a: loading threads started from the executable's own scripts" },
+    { name: "sea-parallel", title: "modprobe -j 2 -a: two loads side by side, ffi-napi from the executable's own assets" },
     { name: "node-opt-disk", title: "node and the project arrive on /dev/vda (virtio loaded by the executable); the kernel's PATH finds no node" },
     { name: "node-opt-link", title: "modbundle link /sbin run by /opt/node/bin/node writes launchers naming that node" },
     { name: "node-opt-kernel-request", title: "the kernel's own request (mount -t vfat) loads vfat through the /sbin/modprobe launcher" },

@@ -155,4 +155,31 @@ check "xfs from /dev/vda: exit 0 (got $RC: $ERR)" eq "$RC" 0
 check "xfs loaded" loaded xfs
 note "$(cat /sys/block/vda/size) sectors; loaded: $(echo $(module_set))"
 end
+
+# finit_module on libuv's thread pool through the aarch64 stub (movz x8, #273; svc #0; ret), two
+# loads at a time on this one CPU: each failure reports the errno its own call returned, kstrtoint's
+# ERANGE for loop and EINVAL for dummy, in kmod's words; the rest loads as with kmod.
+stamp parallel
+begin parallel
+mkdir -p /tmp/errno.d
+printf 'options loop max_loop=99999999999999999999\noptions dummy numdummies=notanumber\n' > /tmp/errno.d/errno.conf
+unload_all || note "unload left: $(echo $(module_set))"
+run $KMOD/modprobe -d /kmod -C /tmp/errno.d -a btrfs loop vfat dummy
+kmod_rc=$RC
+kmod_err=$ERR
+by_kmod=$(module_set)
+unload_all || note "unload left: $(echo $(module_set))"
+# The trace (MODBUNDLE_TIMING) shows which way the loads went: the stub, not the serial fallback.
+run busybox env MODBUNDLE_TIMING=1 $BIN/modprobe -C /tmp/errno.d -j 2 -a btrfs loop vfat dummy
+trace=$(echo "$ERR" | grep '^modbundle-timing: ')
+ERR=$(echo "$ERR" | grep -v '^modbundle-timing: ')
+check "the loads went through the stub (trace: $(echo "$trace" | grep -v total | tr '\n' ';'))" contains "$trace" "finit stub mapped"
+note "kmod: exit $kmod_rc, $kmod_err; modbundle: exit $RC, $ERR"
+check "exit 1 as kmod's (got $RC, kmod $kmod_rc)" eq "$RC $kmod_rc" "1 1"
+check "kmod's messages (kmod: $kmod_err)" eq "$ERR" "$kmod_err"
+check "loop's own errno" contains "$ERR" "could not insert 'loop': Numerical result out of range"
+check "dummy's own errno" contains "$ERR" "could not insert 'dummy': Invalid argument"
+check "the same modules as kmod (kmod: $(echo $by_kmod); modbundle: $(echo $(module_set)))" eq "$(module_set)" "$by_kmod"
+check "btrfs and vfat loaded" all_loaded btrfs vfat
+end
 stamp end

@@ -35,8 +35,8 @@ begin concurrent
 check "a clean kernel before" unload_all
 pids=""
 started=$(cut -d' ' -f1 /proc/uptime)
-# -j 1: kmod's sequential path in each (the batch path with loading threads is the parallel
-# suite's), and no loading thread to start in each of the twelve, which costs seconds under TCG.
+# -j 1: kmod's sequential path in each (the batch path with loads side by side is the parallel
+# suite's).
 for m in $CONCURRENT; do
   $BIN/modprobe -j 1 -v -C /tmp/empty.d "$m" > "/tmp/c.$m.out" 2> "/tmp/c.$m.err" &
   pids="$pids $!:$m"

@@ -3,8 +3,12 @@
 . /vm/checks.sh
 BIN=/opt/modbundle/bin
 $MB link $BIN > /dev/null
-mkdir -p /tmp/empty.d /tmp/bad.d
+mkdir -p /tmp/empty.d /tmp/bad.d /tmp/errno.d
 echo "options loop max_loop=notanumber" > /tmp/bad.d/bad.conf
+# Two different errnos from the kernel in one parallel run: kstrtoint's ERANGE for loop, EINVAL
+# for e1000. Each comes back from its own finit_module call on libuv's pool (the stub's raw
+# result); an errno read anywhere else would be 0 or the other call's.
+printf 'options loop max_loop=99999999999999999999\noptions e1000 debug=notanumber\n' > /tmp/errno.d/errno.conf
 peer=$(cat /vm/peer.set)
 
 . /vm/kmod-coldplug.sh
@@ -57,4 +61,26 @@ check "the message names loop" contains "$ERR" "could not insert 'loop': Invalid
 module_set > /tmp/fail.modbundle
 check "the rest loaded, as kmod's" cmp -s /tmp/fail.kmod /tmp/fail.modbundle
 check "xfs and vfat loaded" all_loaded xfs vfat e1000
+end
+unload_all
+
+begin parallel-errno
+run $KMOD/modprobe -d /kmod -C /tmp/errno.d -a xfs loop vfat e1000
+kmod_rc=$RC
+kmod_err=$ERR
+module_set > /tmp/errno.kmod
+unload_all
+# The trace (MODBUNDLE_TIMING) shows which way the loads went: the stub, not the serial fallback.
+run busybox env MODBUNDLE_TIMING=1 $BIN/modprobe -C /tmp/errno.d -j 2 -a xfs loop vfat e1000
+trace=$(echo "$ERR" | grep '^modbundle-timing: ')
+ERR=$(echo "$ERR" | grep -v '^modbundle-timing: ')
+check "the loads went through the stub (trace: $(echo "$trace" | grep -v total | tr '\n' ';'))" contains "$trace" "finit stub mapped"
+note "kmod: exit $kmod_rc, $kmod_err; modbundle: exit $RC, $ERR"
+check "exit 1 as kmod's" eq "$RC $kmod_rc" "1 1"
+check "kmod's messages" eq "$ERR" "$kmod_err"
+check "loop's own errno" contains "$ERR" "could not insert 'loop': Numerical result out of range"
+check "e1000's own errno" contains "$ERR" "could not insert 'e1000': Invalid argument"
+module_set > /tmp/errno.modbundle
+check "the rest loaded, as kmod's" cmp -s /tmp/errno.kmod /tmp/errno.modbundle
+check "xfs and vfat loaded" all_loaded xfs vfat
 end

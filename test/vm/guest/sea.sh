@@ -76,7 +76,7 @@ finish
 begin sea-parallel
 check "xfs and isofs not loaded before" none_loaded xfs isofs
 run $BIN/modprobe -j 2 -a xfs isofs
-check "modprobe -j 2 -a xfs isofs (two loading threads): exit 0 (got $RC: $ERR)" eq "$RC" 0
+check "modprobe -j 2 -a xfs isofs (two loads side by side on libuv's pool): exit 0 (got $RC: $ERR)" eq "$RC" 0
 check "no output (got $OUT$ERR)" eq "$OUT$ERR" ""
 check "xfs and isofs loaded" all_loaded xfs isofs
 check "no private copy of the native addons left" eq "$(ls -d /tmp/modbundle-addon-* 2>/dev/null)" ""
