@@ -298,8 +298,13 @@ export interface ModuleLinkage {
 
 export const NO_LINKAGE: ModuleLinkage = { exports: [], needed: [], aliases: [], softdeps: [], weakdeps: [] };
 
-/** One Set, emptied for each module: which of its needed names __versions repeats. */
-const namedScratch = new Set<string>();
+/**
+ * Which needed names __versions repeats: each name maps to the last module (by `linkageCount`)
+ * that needs it. Kept from module to module, so that no table is made and grown for each (a
+ * Set emptied for each module was most of the garbage this reader made).
+ */
+const neededBy = new Map<string, number>();
+let linkageCount = 0;
 
 export function readModuleLinkage(elf: ElfFile, interner?: Interner): ModuleLinkage {
   const table = symbolTable(elf);
@@ -308,13 +313,11 @@ export function readModuleLinkage(elf: ElfFile, interner?: Interner): ModuleLink
   if (table) symbolPass(elf, table, interner, needed, undefined, crcs);
   const versions = versionNames(elf, interner);
   if (versions.length > 0) {
-    const named = namedScratch;
-    named.clear();
-    for (const name of needed) named.add(name);
+    const serial = ++linkageCount;
+    for (const name of needed) neededBy.set(name, serial);
     for (const name of versions) {
-      if (!named.has(name)) needed.push(name);
+      if (neededBy.get(name) !== serial) needed.push(name);
     }
-    named.clear();
   }
   let exports: string[];
   if (table && crcs.length > 0) {

@@ -8,9 +8,10 @@
  * whole tree. Parts that lie close together are read in one go (the bytes between them too), and
  * so are the section headers and the name table before them: some 4 reads a module, not 8.
  * Anything that does not look like a well-formed ELF header and section table is read whole
- * instead, so that ElfFile reports it exactly as it would.
+ * instead, so that ElfFile reports it exactly as it would. `read` puts the file's bytes
+ * [offset, offset + length) at the same offset of `into`.
  */
-export type ReadInto = (offset: number, length: number, into: Buffer) => void;
+export type ReadInto = (offset: number, length: number) => void;
 
 const ELF_MAGIC = 0x7f454c46;
 /** Bytes between two wanted parts read rather than skipped: one read fewer costs more than a page's copy. */
@@ -20,12 +21,12 @@ const SHT_NOBITS = 8;
 export function readElfParts(read: ReadInto, size: number, into: Buffer, sections: readonly string[]): Buffer {
   const data = into.subarray(0, size);
   const whole = (): Buffer => {
-    read(0, size, data);
+    read(0, size);
     return data;
   };
   const headerSize = Math.min(64, size);
   if (headerSize < 52) return whole();
-  read(0, headerSize, data);
+  read(0, headerSize);
   if (data.readUInt32BE(0) !== ELF_MAGIC || (data[4] !== 1 && data[4] !== 2) || (data[5] !== 1 && data[5] !== 2)) return whole();
   const is64 = data[4] === 2;
   if (is64 && size < 64) return whole();
@@ -46,7 +47,7 @@ export function readElfParts(read: ReadInto, size: number, into: Buffer, section
   // The section name table usually lies just before the section headers (as the linker writes
   // them): read with them, it costs no read of its own.
   const before = Math.min(shoff, NEAR);
-  read(shoff - before, before + shnum * shentsize, data.subarray(shoff - before));
+  read(shoff - before, before + shnum * shentsize);
   const at = (i: number): number => shoff + i * shentsize;
   const offsetOf = (i: number): number => (is64 ? u64(at(i) + 24) : u32(at(i) + 16));
   const sizeOf = (i: number): number => (is64 ? u64(at(i) + 32) : u32(at(i) + 20));
@@ -54,7 +55,7 @@ export function readElfParts(read: ReadInto, size: number, into: Buffer, section
   const namesSize = sizeOf(shstrndx);
   if (!fits(namesOffset, namesSize)) return whole();
   const readAlready = (offset: number, length: number): boolean => offset >= shoff - before && offset + length <= shoff + shnum * shentsize;
-  if (!readAlready(namesOffset, namesSize)) read(namesOffset, namesSize, data.subarray(namesOffset));
+  if (!readAlready(namesOffset, namesSize)) read(namesOffset, namesSize);
   const wanted = terminatedNames(sections);
   // [offset, end) of each wanted section, read together when little lies between them.
   const ranges: number[] = [];
@@ -67,7 +68,7 @@ export function readElfParts(read: ReadInto, size: number, into: Buffer, section
     if (!fits(offset, length)) return whole();
     if (length > 0 && !readAlready(offset, length)) ranges.push(offset, offset + length);
   }
-  for (const [start, end] of mergedRanges(ranges)) read(start, end - start, data.subarray(start));
+  for (const [start, end] of mergedRanges(ranges)) read(start, end - start);
   return data;
 }
 

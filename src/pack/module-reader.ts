@@ -46,16 +46,17 @@ export class ReusableReader {
       const size = stat.size;
       this.reserve(size);
       this.clean();
-      const read = (offset: number, length: number, into: Buffer): void => {
-        this.dirty.push(into.byteOffset - this.buffer.byteOffset, length);
+      const buffer = this.buffer;
+      const read = (offset: number, length: number): void => {
+        this.dirty.push(offset, length);
         let done = 0;
         while (done < length) {
-          const n = fs.readSync(fd, into, done, length - done, offset + done);
+          const n = fs.readSync(fd, buffer, offset + done, length - done, offset + done);
           if (n === 0) throw new ModbundleError("EIO", `${entry.absolute}: file shrank while being read`);
           done += n;
         }
       };
-      return readElfParts(read, size, this.buffer, sections);
+      return readElfParts(read, size, buffer, sections);
     } catch (error) {
       if (error instanceof ModbundleError) throw error;
       throw new ModbundleError("EIO", `${entry.absolute}: ${describeSystemError(error)}`);
