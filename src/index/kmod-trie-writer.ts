@@ -48,6 +48,28 @@ export class KmodTrieWriter {
   }
 }
 
+/**
+ * The end of the run of keys from `at` (before `hi`) whose byte at `depth` is `byte`: the keys
+ * share their first `depth` bytes, are longer and sorted, so their bytes there never decrease.
+ * Found by galloping then halving, not key by key: near the root a run spans thousands of keys,
+ * and every level below walked them all again.
+ */
+function runEnd(keys: readonly string[], at: number, hi: number, depth: number, byte: number): number {
+  let inside = at;
+  let step = 1;
+  while (inside + step < hi && keys[inside + step].charCodeAt(depth) === byte) {
+    inside += step;
+    step *= 2;
+  }
+  let outside = Math.min(inside + step, hi);
+  while (outside - inside > 1) {
+    const middle = (inside + outside) >>> 1;
+    if (keys[middle].charCodeAt(depth) === byte) inside = middle;
+    else outside = middle;
+  }
+  return outside;
+}
+
 /** One toBuffer: the recursion over the sorted keys, with its output and a stack of child words. */
 class TrieWriting {
   private buffer = Buffer.allocUnsafe(1 << 16);
@@ -94,8 +116,7 @@ class TrieWriting {
     let at = ownKey ? lo + 1 : lo;
     while (at < hi) {
       const byte = keys[at].charCodeAt(end);
-      let next = at + 1;
-      while (next < hi && keys[next].charCodeAt(end) === byte) next++;
+      const next = runEnd(keys, at, hi, end, byte);
       const word = this.node(at, next, end + 1, false);
       this.push(byte, word);
       at = next;
