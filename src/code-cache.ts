@@ -88,9 +88,16 @@ export function codeCacheAccepted(file: string): boolean {
  * script is code-cached as well.
  */
 function runWithCodeCache(file: string, keyPrefix: string): unknown {
-  const require = process.getBuiltinModule("node:module").createRequire(file);
+  // The file's require: built-ins straight from Node, anything else through a real require made
+  // when first needed (node:module, with the ES module loader it pulls in, is milliseconds of
+  // start-up that a command requiring only built-ins need not pay).
+  let fileRequire: NodeJS.Require | undefined;
+  const full = (): NodeJS.Require => (fileRequire ??= process.getBuiltinModule("node:module").createRequire(file));
+  const require = Object.assign((id: string): unknown => (id.startsWith("node:") ? process.getBuiltinModule(id) : full()(id)), {
+    resolve: (id: string, options?: { paths?: string[] }) => full().resolve(id, options),
+  });
   const source = process.getBuiltinModule("node:fs").readFileSync(file, "utf8");
-  if (!source.startsWith(keyPrefix)) return require(file);
+  if (!source.startsWith(keyPrefix)) return full()(file);
   const script = new (process.getBuiltinModule("node:vm").Script)(source, { filename: file, cachedData: readCache(file, source, keyPrefix) });
   const module = { exports: {} };
   (script.runInThisContext() as (...args: unknown[]) => void).call(module.exports, module.exports, require, module, file, process.getBuiltinModule("node:path").dirname(file));

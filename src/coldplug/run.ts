@@ -1,7 +1,7 @@
 import { CommandIO } from "../cli-kit/io";
 import { KmodLogger, failureStatus } from "../cli-kit/kmod-log";
 import { ModuleContext } from "../resolve/modules";
-import { jobCount } from "../util/jobs";
+import { cpuCount, jobCount } from "../util/jobs";
 import { parseModprobeArgs } from "../modprobe/args";
 import { executeBatch, planInsert, targetResult } from "../modprobe/batch-insert";
 import { loadConfig, openDatabase } from "../modprobe/context";
@@ -80,7 +80,7 @@ export async function runColdplug(argv: readonly string[], io: CommandIO): Promi
     try {
       const config = loadConfig(db, modprobeOptions.configPaths, io, (m) => logger.error(m));
       const session = new ModprobeSession(modprobeOptions, new ModuleContext(db, config), io, logger);
-      return (await coldplugRounds(session, opts.root ?? "/", jobs, opts.verbosity > 1)) ? 0 : 1;
+      return (await coldplugRounds(session, opts.root ?? "/", jobs ?? cpuCount(), opts.verbosity > 1)) ? 0 : 1;
     } finally {
       db.close();
     }

@@ -10,7 +10,7 @@ import { loadConfig, openDatabase } from "./context";
 import { HELP } from "./help";
 import { VERSION_TEXT } from "../cli-kit/version";
 import { modprobeInsert } from "./insert";
-import { jobCount } from "../util/jobs";
+import { cpuCount, jobCount } from "../util/jobs";
 import { modprobeRemove } from "./remove";
 import { ModprobeSession } from "./session";
 
@@ -71,12 +71,13 @@ export async function runModprobe(argv: readonly string[], io: CommandIO): Promi
       let ok = true;
       // Loads that can overlap go through the batch executor; -j 1, dry runs and -R stay on
       // kmod's sequential path, byte for byte.
-      const parallel = jobs > 1 && !opts.dryRun && !opts.lookupOnly;
+      const width = opts.dryRun || opts.lookupOnly ? 1 : (jobs ?? cpuCount());
+      const parallel = width > 1;
       if (opts.remove) {
         for (const query of opts.operands) if (!(await modprobeRemove(session, query))) ok = false;
       } else if (parallel) {
         const requests = opts.all ? opts.operands.map((query) => ({ query })) : [{ query: opts.operands[0], extraOptions: moduleParameters(opts.operands.slice(1)) }];
-        ok = await ownPart<typeof import("./batch-insert")>("batch-insert").modprobeInsertBatch(session, requests, jobs);
+        ok = await ownPart<typeof import("./batch-insert")>("batch-insert").modprobeInsertBatch(session, requests, width);
       } else if (opts.all) {
         for (const query of opts.operands) if (!(await modprobeInsert(session, query, undefined))) ok = false;
       } else {

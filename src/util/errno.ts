@@ -1,31 +1,40 @@
-import os = require("node:os");
-
 /**
  * Linux errnos that Node's os.constants.errno leaves out but the module syscalls return (module
  * signature checks). Values of the generic table, which every architecture above uses.
  */
 const EXTRA_ERRNOS: Readonly<Record<string, number>> = { ENOPKG: 65, ENOKEY: 126, EKEYEXPIRED: 127, EKEYREVOKED: 128, EKEYREJECTED: 129 };
 
-const ERRNO_NUMBERS: Readonly<Record<string, number>> = { ...os.constants.errno, ...EXTRA_ERRNOS };
+// Built on first use: they come from os.constants, and loading node:os would cost every command's
+// start-up while most runs never name an errno.
+let errnoNumbers: Readonly<Record<string, number>> | undefined;
+let errnoNames: ReadonlyMap<number, string> | undefined;
+
+function numbers(): Readonly<Record<string, number>> {
+  return (errnoNumbers ??= { ...process.getBuiltinModule("node:os").constants.errno, ...EXTRA_ERRNOS });
+}
 
 /** For numbers with two names, the one Linux's own sources use. */
 const PREFERRED_NAMES: readonly string[] = ["EAGAIN", "EOPNOTSUPP", "EDEADLK"];
 
-const ERRNO_NAMES: ReadonlyMap<number, string> = (() => {
-  const names = new Map<number, string>();
-  for (const name of PREFERRED_NAMES) names.set(ERRNO_NUMBERS[name], name);
-  for (const [name, value] of Object.entries(ERRNO_NUMBERS)) if (!names.has(value)) names.set(value, name);
-  return names;
-})();
+function names(): ReadonlyMap<number, string> {
+  if (errnoNames === undefined) {
+    const table = new Map<number, string>();
+    const byName = numbers();
+    for (const name of PREFERRED_NAMES) table.set(byName[name], name);
+    for (const [name, value] of Object.entries(byName)) if (!table.has(value)) table.set(value, name);
+    errnoNames = table;
+  }
+  return errnoNames;
+}
 
 /** The errno's symbolic name ("ENOENT"), or "E<number>" for one this table does not know. */
 export function errnoName(errno: number): string {
-  return ERRNO_NAMES.get(errno) ?? `E${errno}`;
+  return names().get(errno) ?? `E${errno}`;
 }
 
 /** The errno number of a name; EWOULDBLOCK and EAGAIN are both 11. Undefined when unknown. */
 export function errnoNumber(name: string): number | undefined {
-  return ERRNO_NUMBERS[name];
+  return numbers()[name];
 }
 
 
