@@ -93,6 +93,7 @@ export async function main(argv: readonly string[]): Promise<number> {
 main(process.argv).then(
   (code) => {
     flushStdout();
+    timingMark("done");
     process.exitCode = code;
   },
   () => {
