@@ -1,6 +1,7 @@
 import { ModbundleError } from "../errors";
 import { CompressionKind, compressionCode, compressionFromCode } from "../compress/kind";
 import { IndexModule } from "../index/types";
+import { ModulesWithLists, scanModules } from "./index-scan";
 import { IndexSections, Section, StringReferences } from "./index-sections";
 import { StringPool, byteCompare, words } from "./index-strings";
 
@@ -117,7 +118,7 @@ export class ModuleTables {
   private listedIn?: Uint32Array;
   private listsRead = 0;
   /** The modules with softdep values, and with weakdep values, found by checkListsTile. */
-  private modulesWithLists?: { readonly softdep: number[]; readonly weakdep: number[] };
+  private modulesWithLists?: ModulesWithLists;
 
   /** MODULES, its lists' layout checked the first time (see checkListsTile). */
   private get modules(): Uint32Array {
@@ -136,17 +137,22 @@ export class ModuleTables {
    * or overlap a list, and the work of reading every module's lists is bounded by the size of
    * U32S and STRING_LISTS (each list is range-checked when read), whatever the counts claim. And
    * no two modules name the same member (one module is one file), so that reading every module's
-   * path reads each member's once. One pass over MODULES, which every lookup reads anyway; it runs
+   * path reads each member's once (a member number beyond MEMBERS is refused when it is read). One pass over MODULES, which every lookup reads anyway; it runs
    * in the interpreter at start-up, so it is kept lean, and it also notes the few modules that
    * have softdep or weakdep values (what modprobe's configuration needs from every module) so
    * nothing walks MODULES again.
    */
-  private checkListsTile(modules: Uint32Array): { softdep: number[]; weakdep: number[] } {
+  private checkListsTile(modules: Uint32Array): ModulesWithLists {
+    // Sized from the section table: MEMBERS itself is read only by what needs a member (a path).
+    const memberSlots = Math.floor(this.s.length(Section.Members) / (MEMBER_WORDS * 4));
+    // The same rules at native speed (bundle/index-scan.ts); this loop names a record that breaks one.
+    const scanned = scanModules(modules, MODULE_WORDS, memberSlots);
+    if (scanned !== undefined) return scanned;
     const softdep: number[] = [];
     const weakdep: number[] = [];
     let deps = 0;
     let strings = 0;
-    const named = new Uint8Array(this.memberCount);
+    const named = new Uint8Array(memberSlots);
     for (let w = 0; w < modules.length; w += MODULE_WORDS) {
       const member = modules[w + 2];
       if (member < named.length && named[member]++ !== 0) throw this.s.corrupt(`module ${w / MODULE_WORDS} names member ${member}, as an earlier module does`);

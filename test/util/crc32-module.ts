@@ -2,45 +2,7 @@
  * The CRC-32 WebAssembly module of src/util/crc32.ts, assembled from readable instructions (the
  * source keeps only the bytes, so that start-up does not assemble them).
  */
-/** Unsigned and signed LEB128, as WebAssembly encodes integers. */
-function uleb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let byte = n & 0x7f;
-    n >>>= 7;
-    if (n !== 0) byte |= 0x80;
-    out.push(byte);
-  } while (n !== 0);
-  return out;
-}
-function sleb(n: number): number[] {
-  const out: number[] = [];
-  for (;;) {
-    const byte = n & 0x7f;
-    n >>= 7;
-    if ((n === 0 && (byte & 0x40) === 0) || (n === -1 && (byte & 0x40) !== 0)) return [...out, byte];
-    out.push(byte | 0x80);
-  }
-}
-
-const I32 = 0x7f;
-const op = {
-  get: (i: number) => [0x20, i],
-  set: (i: number) => [0x21, i],
-  const: (n: number) => [0x41, ...sleb(n)],
-  load: (offset: number) => [0x28, 2, ...uleb(offset)],
-  load8: (offset: number) => [0x2d, 0, ...uleb(offset)],
-  add: [0x6a],
-  and: [0x71],
-  xor: [0x73],
-  shl: [0x74],
-  shrU: [0x76],
-  geU: [0x4f],
-  brIf: (depth: number) => [0x0d, depth],
-  br: (depth: number) => [0x0c, depth],
-  blockLoop: [0x02, 0x40, 0x03, 0x40],
-  endEnd: [0x0b, 0x0b],
-};
+import { I32, MAGIC_AND_VERSION, name, op, section, uleb } from "../helpers/wasm-assembler";
 
 /** `table[k][index]`, with the index on the stack: tables lie at k * 1 KiB from address 0. */
 const lookup = (k: number): number[] => [...op.const(2), ...op.shl, ...op.load(k * 1024)];
@@ -79,18 +41,11 @@ function crcFunctionBody(): number[] {
   ];
 }
 
-function section(id: number, content: number[]): number[] {
-  return [id, ...uleb(content.length), ...content];
-}
-function name(text: string): number[] {
-  return [...uleb(text.length), ...Array.from(text, (c) => c.charCodeAt(0))];
-}
-
 /** A module importing memory "env.memory" and exporting crc(i32, i32, i32) -> i32. */
 export function crcModuleBytes(): Uint8Array {
   const body = [1, 2, I32, ...crcFunctionBody()];
   return new Uint8Array([
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    ...MAGIC_AND_VERSION,
     ...section(1, [1, 0x60, 3, I32, I32, I32, 1, I32]),
     ...section(2, [1, ...name("env"), ...name("memory"), 0x02, 0x00, 1]),
     ...section(3, [1, 0]),
