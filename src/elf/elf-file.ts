@@ -119,7 +119,8 @@ export class ElfFile {
       let k = 0;
       while (k < wanted.length && data[at + k] === wanted[k]) k++;
       if (k < wanted.length) continue;
-      const section = this.sectionAt(i) as ElfSection;
+      // Named as asked, not read again from the table: a tree's modules are asked for the same few.
+      const section = this.sectionWithName(i, name);
       if (section.type !== SHT_NOBITS) return section;
     }
     return undefined;
@@ -127,9 +128,13 @@ export class ElfFile {
 
   sectionAt(index: number): ElfSection | undefined {
     if (!Number.isInteger(index) || index < 0 || index >= this.sectionCount) return undefined;
-    const at = this.headerOffsets[index];
     const nameOffset = this.nameOffsets[index];
     const name = this.namesSize === undefined ? "" : this.cString(this.namesOffset + nameOffset, this.namesOffset + this.namesSize);
+    return this.sectionWithName(index, name);
+  }
+
+  private sectionWithName(index: number, name: string): ElfSection {
+    const at = this.headerOffsets[index];
     return this.is64
       ? { index, name, type: this.u32(at + 4), flags: this.u64(at + 8), offset: this.u64(at + 24), size: this.u64(at + 32), link: this.u32(at + 40), entrySize: this.u64(at + 56), headerOffset: at }
       : { index, name, type: this.u32(at + 4), flags: this.u32(at + 8), offset: this.u32(at + 16), size: this.u32(at + 20), link: this.u32(at + 24), entrySize: this.u32(at + 36), headerOffset: at };
