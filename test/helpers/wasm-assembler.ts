@@ -41,6 +41,7 @@ export const op = {
   store: (offset: number) => [0x36, 2, ...uleb(offset)],
   store8: (offset: number) => [0x3a, 0, ...uleb(offset)],
   add: [0x6a],
+  sub: [0x6b],
   mul: [0x6c],
   and: [0x71],
   xor: [0x73],
