@@ -34,7 +34,7 @@ guestSuite({
   cpus: 2,
   memoryMiB: 1536,
   scenarios: [
-    { name: "eperm", title: "as a user without CAP_SYS_MODULE: kmod's message for EPERM byte for byte, exit 1, nothing loaded" },
+    { name: "eperm", title: "as a user without CAP_SYS_MODULE: kmod's message for EPERM byte for byte, exit 1, nothing loaded (also with -j 2 -a)" },
     { name: "concurrent", title: "twelve modprobes at once sharing dependencies: all exit 0, each module once, kmod's refcounts and holders" },
     { name: "module-eio", title: "EIO in one module's sectors: one line naming the bundle and the error, exit 1, nothing loaded; another module still loads" },
     { name: "index-eio", title: "EIO in the index's sectors: one line naming the bundle and the error, exit 1, nothing loaded" },

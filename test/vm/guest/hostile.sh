@@ -29,6 +29,16 @@ check "standard error byte for byte as kmod's (got $(cat /tmp/mb.err))" cmp -s /
 check "standard output as kmod's (empty)" cmp -s /tmp/mb.out /tmp/kmod.out
 check "nothing loaded (got $(module_set))" eq "$(module_set)" ""
 note "as $(su -s /bin/sh -c id nobody): $(cat /tmp/mb.err)"
+# The same refusal with loads side by side: each EPERM comes back from its own finit_module call
+# on libuv's pool (the stub's raw result), reported per name in kmod's order.
+su -s /bin/sh -c "$KMOD/modprobe -d /kmod -C /tmp/empty.d -a nft_ct x_tables" nobody > /tmp/kmod.out 2> /tmp/kmod.err
+kmod_rc=$?
+su -s /bin/sh -c "$BIN/modprobe -C /tmp/empty.d -j 2 -a nft_ct x_tables" nobody > /tmp/mb.out 2> /tmp/mb.err
+rc=$?
+check "-j 2 -a: exit $kmod_rc as kmod (got $rc)" eq "$rc" "$kmod_rc"
+check "-j 2 -a: standard error byte for byte as kmod's (kmod: $(cat /tmp/kmod.err); modbundle: $(cat /tmp/mb.err))" cmp -s /tmp/mb.err /tmp/kmod.err
+check "-j 2 -a: x_tables refused with EPERM" contains "$(cat /tmp/mb.err)" "could not insert 'x_tables': Operation not permitted"
+check "-j 2 -a: nothing loaded (got $(module_set))" eq "$(module_set)" ""
 end
 
 begin concurrent
