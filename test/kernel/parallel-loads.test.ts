@@ -71,6 +71,24 @@ describe("RealKernel.parallelLoads: finit_module on libuv's pool", () => {
     );
   });
 
+  it("sizes libuv's pool for more than its 4 threads, unless the user set the size", () => {
+    const saved = process.env.UV_THREADPOOL_SIZE;
+    try {
+      delete process.env.UV_THREADPOOL_SIZE;
+      const { syscalls } = recorder(scriptedAsync([], { now: 0, max: 0 }, () => 0));
+      new RealKernel("/nonexistent", { syscalls }).parallelLoads(4);
+      assert.equal(process.env.UV_THREADPOOL_SIZE, undefined);
+      new RealKernel("/nonexistent", { syscalls }).parallelLoads(6);
+      assert.equal(process.env.UV_THREADPOOL_SIZE, "6");
+      process.env.UV_THREADPOOL_SIZE = "2";
+      new RealKernel("/nonexistent", { syscalls }).parallelLoads(8);
+      assert.equal(process.env.UV_THREADPOOL_SIZE, "2");
+    } finally {
+      if (saved === undefined) delete process.env.UV_THREADPOOL_SIZE;
+      else process.env.UV_THREADPOOL_SIZE = saved;
+    }
+  });
+
   it("falls back to init_module when the asynchronous finit_module says ENOSYS", async () => {
     const { syscalls, here } = recorder(scriptedAsync([], { now: 0, max: 0 }, () => errnoNumber("ENOSYS") ?? 38));
     const pool = new RealKernel("/nonexistent", { syscalls }).parallelLoads(2);
