@@ -61,6 +61,14 @@ try {
 
   await buildApi(common);
 
+  // modprobe's cache holds what its common runs compile, not every function (src/pack/code-cache-training.ts).
+  const trainingModule = join(scratch, "code-cache-training.cjs");
+  await build({ ...common, entryPoints: ["src/pack/code-cache-training.ts"], outfile: trainingModule });
+  const train = `require(${JSON.stringify(trainingModule)}).trainModprobeCodeCache("dist/commands/modprobe.js").catch((e) => { console.error(e.message); process.exitCode = 1; })`;
+  if (spawnSync(process.execPath, ["-e", train], { stdio: "inherit" }).status !== 0) {
+    console.warn("build: training modprobe's code cache failed; it keeps the cache of every function");
+  }
+
   // V8 decides whether a cache is usable: ask it, in a fresh process as a command would run.
   for (const [, outfile] of entries) {
     const check = `process.exitCode = require(${JSON.stringify(codeCacheModule)}).codeCacheAccepted(${JSON.stringify(outfile)}) ? 0 : 1`;

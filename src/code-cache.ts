@@ -60,6 +60,30 @@ export function createCodeCache(source: string, filename: string): Buffer {
   return Buffer.concat([Buffer.from(source.slice(0, KEY_LINE_LENGTH), "latin1"), script.createCachedData()]);
 }
 
+/**
+ * V8's code cache of `file` (an own module) holding the functions that `train` makes it compile
+ * (the build's side, in a process of its own). The file is compiled lazily, as a command compiles
+ * it without a cache, run, and its exports handed to `train`; the cache written afterwards holds
+ * the functions compiled so far. For a command whose common runs are known (modprobe's lookups),
+ * that is smaller than the eager cache, so quicker to read and deserialize, and a function it
+ * lacks is compiled when first called.
+ */
+export async function createTrainedCodeCache(file: string, train: (exports: unknown) => Promise<void>): Promise<Buffer> {
+  const source = fs.readFileSync(file, "utf8");
+  const script = new vm.Script(source, { filename: file });
+  const exports = runScript(script, file);
+  await train(exports);
+  return Buffer.concat([Buffer.from(source.slice(0, KEY_LINE_LENGTH), "latin1"), script.createCachedData()]);
+}
+
+/** Runs an own module's compiled text as runWithCodeCache does (which must stay self-contained). */
+function runScript(script: vm.Script, file: string): unknown {
+  const fileRequire = process.getBuiltinModule("node:module").createRequire(file);
+  const module = { exports: {} };
+  (script.runInThisContext() as (...args: unknown[]) => void).call(module.exports, module.exports, fileRequire, module, file, process.getBuiltinModule("node:path").dirname(file));
+  return module.exports;
+}
+
 /** The cache's code for `source` when it is there and its key line is the file's (self-contained). */
 function readCache(file: string, source: string, keyPrefix: string): Buffer | undefined {
   if (!source.startsWith(keyPrefix)) return undefined;

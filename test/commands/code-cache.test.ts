@@ -3,7 +3,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, it } from "node:test";
-import { cacheFileOf, cacheKeyLine, createCodeCache, loadOwnModule, startOwnWorker, wrapAsOwnModule } from "../../src/code-cache";
+import { cacheFileOf, cacheKeyLine, createCodeCache, createTrainedCodeCache, loadOwnModule, startOwnWorker, wrapAsOwnModule } from "../../src/code-cache";
 import { REPO_ROOT, tempDir } from "../helpers/paths";
 
 /** An own module as the build writes one: key line, then the CommonJS text wrapped as Node would. */
@@ -12,6 +12,13 @@ function writeModule(dir: string, name: string, commonJs: string): string {
   const body = wrapAsOwnModule(commonJs);
   fs.writeFileSync(file, cacheKeyLine(body) + body);
   return file;
+}
+
+/** The size of `file`'s cache of every function, made in a fresh process (V8 would reuse a script this one compiled). */
+function eagerCacheSize(file: string): number {
+  const loader = path.join(REPO_ROOT, "build", "src", "code-cache.js");
+  const script = `const fs = require("node:fs"); process.stdout.write(String(require(${JSON.stringify(loader)}).createCodeCache(fs.readFileSync(${JSON.stringify(file)}, "utf8"), ${JSON.stringify(file)}).length))`;
+  return Number(spawnSync(process.execPath, ["-e", script], { encoding: "utf8" }).stdout);
 }
 
 describe("code cache", () => {
@@ -61,6 +68,32 @@ describe("code cache", () => {
     const keyed = writeModule(dir, "keyed", "exports.ok = 1;");
     fs.writeFileSync(cacheFileOf(keyed), Buffer.concat([Buffer.from(fs.readFileSync(keyed, "latin1").split("\n")[0] + "\n", "latin1"), Buffer.alloc(64, 0xa5)]));
     assert.equal(loadOwnModule<{ ok: number }>(keyed).ok, 1);
+  });
+
+  it("a trained cache holds the functions its training compiled; the others compile when called", async () => {
+    const dir = tempDir("code-cache");
+    const unused = Array.from({ length: 40 }, (_, i) => `exports.unused${i} = (x) => { let s = 0; for (let k = 0; k < x; k++) s += k * ${i}; return [s, ${i}, "${"u".repeat(i)}"]; };`).join("\n");
+    const file = writeModule(dir, "trained", `exports.used = (x) => x + 1;\n${unused}`);
+    let trainedWith: unknown;
+    const trained = await createTrainedCodeCache(file, async (exports) => {
+      trainedWith = (exports as { used: (x: number) => number }).used(1);
+    });
+    assert.equal(trainedWith, 2, "training runs the module's code");
+    const eager = eagerCacheSize(file);
+    assert.ok(trained.length < eager / 2, `trained ${trained.length} bytes, eager ${eager}`);
+    fs.writeFileSync(cacheFileOf(file), trained);
+    // In a fresh process: this one has compiled the file, and V8 would reuse that.
+    const loader = JSON.stringify(path.join(REPO_ROOT, "build", "src", "code-cache.js"));
+    const check = `const c = require(${loader}); const m = c.loadOwnModule(${JSON.stringify(file)});
+      process.stdout.write(JSON.stringify([c.codeCacheAccepted(${JSON.stringify(file)}), m.used(41), m.unused3(3)]));`;
+    assert.equal(spawnSync(process.execPath, ["-e", check], { encoding: "utf8" }).stdout, JSON.stringify([true, 42, [9, 3, "uuu"]]));
+  });
+
+  it("the build trains modprobe's cache on its common runs: smaller than the cache of every function", () => {
+    const file = path.join(REPO_ROOT, "dist", "commands", "modprobe.js");
+    const built = fs.statSync(cacheFileOf(file)).size;
+    const eager = eagerCacheSize(file);
+    assert.ok(built < eager * 0.8, `built ${built} bytes, every function ${eager}`);
   });
 
   it("each architecture has its own cache file (V8 does not check the CPU a cache was made for)", () => {
