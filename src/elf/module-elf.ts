@@ -1,4 +1,4 @@
-import { Interner } from "../util/interner";
+import { IdMarks, Interner } from "../util/interner";
 import { ElfFile, SHN_ABS, SHN_UNDEF, STB_WEAK } from "./elf-file";
 
 /**
@@ -151,11 +151,11 @@ class SymbolReader {
 }
 
 /**
- * One pass over .symtab (kmod makes one for each list; both are in table order): the names of the
- * undefined symbols into `needed`, with their weak binding into `weak` when given, and where the
- * `__crc_<name>` entries are into `crcs`.
+ * One pass over .symtab (kmod makes one for each list; both are in table order): the numbers in
+ * `interner` of the undefined symbols' names into `needed` when given, with their weak binding
+ * into `weak` when given, and where the `__crc_<name>` entries are into `crcs`.
  */
-function symbolPass(elf: ElfFile, table: SymbolTable, interner: Interner | undefined, needed: string[], weak: boolean[] | undefined, crcs: number[]): void {
+function symbolPass(elf: ElfFile, table: SymbolTable, interner: Interner, needed: number[] | undefined, weak: boolean[] | undefined, crcs: number[]): void {
   const symbols = new SymbolReader(elf, table, interner);
   const data = elf.data;
   const strEnd = table.strtabOffset + table.strtabSize;
@@ -163,14 +163,21 @@ function symbolPass(elf: ElfFile, table: SymbolTable, interner: Interner | undef
     const at = symbols.entryAt(i);
     const nameAt = symbols.nameAt(at);
     if (nameAt < 0) continue;
-    if (symbols.shndx(at) === SHN_UNDEF && data[nameAt] !== 0) {
-      needed.push(symbols.name(nameAt));
+    if (needed !== undefined && symbols.shndx(at) === SHN_UNDEF && data[nameAt] !== 0) {
+      needed.push(interner.idFromTerminated(data, nameAt, strEnd));
       weak?.push(symbols.binding(at) === STB_WEAK);
     }
     // "__crc_" compared on bytes: most symbols are not CRCs, and need no string.
     if (nameAt + CRC_PREFIX.length <= strEnd && data[nameAt] === 0x5f && data[nameAt + 1] === 0x5f && data[nameAt + 2] === 0x63 &&
         data[nameAt + 3] === 0x72 && data[nameAt + 4] === 0x63 && data[nameAt + 5] === 0x5f) crcs.push(at);
   }
+}
+
+/** The names of `interner`'s numbers `ids`. */
+function namesOf(interner: Interner, ids: readonly number[]): string[] {
+  const names = new Array<string>(ids.length);
+  for (let k = 0; k < ids.length; k++) names[k] = interner.nameOf(ids[k]);
+  return names;
 }
 
 /**
@@ -180,7 +187,7 @@ function symbolPass(elf: ElfFile, table: SymbolTable, interner: Interner | undef
 export function readExports(elf: ElfFile): ExportedSymbol[] {
   const table = symbolTable(elf);
   const crcs: number[] = [];
-  if (table) symbolPass(elf, table, undefined, [], undefined, crcs);
+  if (table) symbolPass(elf, table, new Interner(), undefined, undefined, crcs);
   return exportsOf(elf, table, undefined, crcs);
 }
 
@@ -212,10 +219,11 @@ function resolveCrc(elf: ElfFile, value: bigint, shndx: number): bigint {
 /** Undefined symbols of .symtab, in table order, with weak binding kept (the module's needs). */
 export function readNeeded(elf: ElfFile): NeededSymbol[] {
   const table = symbolTable(elf);
-  const names: string[] = [];
+  const interner = new Interner();
+  const ids: number[] = [];
   const weak: boolean[] = [];
-  if (table) symbolPass(elf, table, undefined, names, weak, []);
-  return names.map((name, k) => ({ name, weak: weak[k] }));
+  if (table) symbolPass(elf, table, interner, ids, weak, []);
+  return ids.map((id, k) => ({ name: interner.nameOf(id), weak: weak[k] }));
 }
 
 export interface VersionEntry {
@@ -263,12 +271,13 @@ function versionNames(elf: ElfFile, interner: Interner | undefined): string[] {
  * .symtab order, then the `__versions` names no undefined symbol matched (module_layout, say).
  * Symbol names go through `interner` when one is given: a tree's modules share most of them.
  */
-export function readModuleObject(elf: ElfFile, interner?: Interner): ModuleObject {
+export function readModuleObject(elf: ElfFile, interner: Interner = new Interner()): ModuleObject {
   const table = symbolTable(elf);
-  const names: string[] = [];
+  const ids: number[] = [];
   const weak: boolean[] = [];
   const crcs: number[] = [];
-  if (table) symbolPass(elf, table, interner, names, weak, crcs);
+  if (table) symbolPass(elf, table, interner, ids, weak, crcs);
+  const names = namesOf(interner, ids);
   const needed: NeededSymbol[] = names.map((name, k) => ({ name, weak: weak[k] }));
   const versions = versionNames(elf, interner);
   if (versions.length > 0) {
@@ -299,26 +308,33 @@ export interface ModuleLinkage {
 export const NO_LINKAGE: ModuleLinkage = { exports: [], needed: [], aliases: [], softdeps: [], weakdeps: [] };
 
 /**
- * Which needed names __versions repeats: each name maps to the last module (by `linkageCount`)
- * that needs it. Kept from module to module, so that no table is made and grown for each (a
- * Set emptied for each module was most of the garbage this reader made).
+ * Which needed names __versions repeats: marked by their numbers in the interner, round by round
+ * (a Map of names, or a Set made for each module, was most of the garbage this reader made).
+ * Both are kept from module to module, as is the list of needed names' numbers.
  */
-const neededBy = new Map<string, number>();
-let linkageCount = 0;
+const neededMarks = new IdMarks();
+const neededIds: number[] = [];
 
-export function readModuleLinkage(elf: ElfFile, interner?: Interner): ModuleLinkage {
+export function readModuleLinkage(elf: ElfFile, interner: Interner = new Interner()): ModuleLinkage {
   const table = symbolTable(elf);
-  const needed: string[] = [];
+  const ids = neededIds;
+  ids.length = 0;
   const crcs: number[] = [];
-  if (table) symbolPass(elf, table, interner, needed, undefined, crcs);
-  const versions = versionNames(elf, interner);
-  if (versions.length > 0) {
-    const serial = ++linkageCount;
-    for (const name of needed) neededBy.set(name, serial);
-    for (const name of versions) {
-      if (neededBy.get(name) !== serial) needed.push(name);
+  if (table) symbolPass(elf, table, interner, ids, undefined, crcs);
+  const versions = elf.section("__versions");
+  if (versions && versions.size % 64 === 0 && versions.size > 0) {
+    neededMarks.next();
+    const fromSymbols = ids.length;
+    for (let k = 0; k < fromSymbols; k++) neededMarks.mark(ids[k]);
+    const data = elf.data;
+    const crcSize = elf.is64 ? 8 : 4;
+    const end = versions.offset + versions.size;
+    for (let at = versions.offset; at < end; at += 64) {
+      const id = interner.idFromTerminated(data, at + crcSize, at + 64);
+      if (!neededMarks.has(id)) ids.push(id);
     }
   }
+  const needed = namesOf(interner, ids);
   let exports: string[];
   if (table && crcs.length > 0) {
     const symbols = new SymbolReader(elf, table, interner);

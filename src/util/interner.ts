@@ -4,18 +4,35 @@
  * bytes are looked up by those bytes (`fromBytes`), so that a name already known costs no new
  * string at all: a tree's modules name some 400,000 symbols, of which 20,000 differ.
  *
+ * Each distinct name also has a number (`idFromTerminated`, `nameOf`), handed out 0, 1, 2, ... in
+ * the order the names are first seen, so that a reader can mark names in a typed array (see
+ * IdMarks) instead of a Map of strings.
+ *
  * An open-addressing table (FNV-1a hashes of the bytes, linear probing) over latin1 strings,
- * whose code units are their bytes.
+ * whose code units are their bytes. A slot holds a name's number and its hash side by side: a
+ * probe that meets another name is told apart by the hash, in the same cache line, without
+ * reading that name's string (a lookup misses the cache; a second miss per probe doubled its cost).
  */
 export class Interner {
-  private slots = new Int32Array(1 << 16).fill(-1);
+  /** Pairs: a name's number (-1 for an empty slot), its hash. */
+  private slots = new Int32Array(2 << INITIAL_BITS).fill(-1);
   private readonly strings: string[] = [];
+
+  /** How many distinct names there are; every number handed out is below it. */
+  get size(): number {
+    return this.strings.length;
+  }
+
+  /** The name numbered `id`. */
+  nameOf(id: number): string {
+    return this.strings[id];
+  }
 
   /** The string of data[start..end) (latin1). */
   fromBytes(data: Uint8Array, start: number, end: number): string {
-    let hash = 0x811c9dc5;
-    for (let k = start; k < end; k++) hash = Math.imul(hash ^ data[k], 0x01000193);
-    return this.find(data, start, end, hash);
+    let hash = FNV_OFFSET;
+    for (let k = start; k < end; k++) hash = Math.imul(hash ^ data[k], FNV_PRIME);
+    return this.strings[this.find(data, start, end, hash)];
   }
 
   /**
@@ -23,63 +40,115 @@ export class Interner {
    * and hashed in one pass over its bytes.
    */
   fromTerminated(data: Uint8Array, start: number, limit: number): string {
-    let hash = 0x811c9dc5;
+    return this.strings[this.idFromTerminated(data, start, limit)];
+  }
+
+  /** fromTerminated's name, by its number. */
+  idFromTerminated(data: Uint8Array, start: number, limit: number): number {
+    let hash = FNV_OFFSET;
     let end = start;
     for (; end < limit; end++) {
       const byte = data[end];
       if (byte === 0) break;
-      hash = Math.imul(hash ^ byte, 0x01000193);
+      hash = Math.imul(hash ^ byte, FNV_PRIME);
     }
     return this.find(data, start, end, hash);
-  }
-
-  private find(data: Uint8Array, start: number, end: number, hash: number): string {
-    const mask = this.slots.length - 1;
-    for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
-      const known = this.slots[slot];
-      if (known < 0) return this.add(slot, Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString("latin1", start, end));
-      const candidate = this.strings[known];
-      if (candidate.length !== end - start) continue;
-      let k = 0;
-      while (k < candidate.length && candidate.charCodeAt(k) === data[start + k]) k++;
-      if (k === candidate.length) return candidate;
-    }
   }
 
   /** `name` itself the first time, after that the string first given. */
   intern(name: string): string {
     const hash = hashOf(name);
-    const mask = this.slots.length - 1;
+    const slots = this.slots;
+    const mask = (slots.length >> 1) - 1;
     for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
-      const known = this.slots[slot];
-      if (known < 0) return this.add(slot, name);
-      if (this.strings[known] === name) return this.strings[known];
+      const known = slots[2 * slot];
+      if (known < 0) return this.strings[this.add(slot, hash, name)];
+      if (slots[2 * slot + 1] === hash && this.strings[known] === name) return this.strings[known];
     }
   }
 
-  private add(slot: number, name: string): string {
-    this.slots[slot] = this.strings.length;
+  private find(data: Uint8Array, start: number, end: number, hash: number): number {
+    const slots = this.slots;
+    const mask = (slots.length >> 1) - 1;
+    const length = end - start;
+    for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
+      const known = slots[2 * slot];
+      if (known < 0) return this.add(slot, hash, Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString("latin1", start, end));
+      if (slots[2 * slot + 1] !== hash) continue;
+      const candidate = this.strings[known];
+      if (candidate.length !== length) continue;
+      let k = 0;
+      while (k < length && candidate.charCodeAt(k) === data[start + k]) k++;
+      if (k === length) return known;
+    }
+  }
+
+  private add(slot: number, hash: number, name: string): number {
+    const id = this.strings.length;
+    this.slots[2 * slot] = id;
+    this.slots[2 * slot + 1] = hash;
     this.strings.push(name);
-    if (this.strings.length * 2 > this.slots.length) this.grow();
-    return name;
+    // At most half full: probes stay short.
+    if (this.strings.length * 4 > this.slots.length) this.grow();
+    return id;
   }
 
   private grow(): void {
     const old = this.slots;
-    this.slots = new Int32Array(old.length * 2).fill(-1);
-    const mask = this.slots.length - 1;
-    for (const known of old) {
-      if (known < 0) continue;
-      let slot = hashOf(this.strings[known]) & mask;
-      while (this.slots[slot] >= 0) slot = (slot + 1) & mask;
-      this.slots[slot] = known;
+    const slots = new Int32Array(old.length * 2).fill(-1);
+    const mask = (slots.length >> 1) - 1;
+    for (let k = 0; k < old.length; k += 2) {
+      if (old[k] < 0) continue;
+      let slot = old[k + 1] & mask;
+      while (slots[2 * slot] >= 0) slot = (slot + 1) & mask;
+      slots[2 * slot] = old[k];
+      slots[2 * slot + 1] = old[k + 1];
     }
+    this.slots = slots;
   }
 }
 
+/** Small to start (an interner may be made for one module), doubled as names come. */
+const INITIAL_BITS = 8;
+const FNV_OFFSET = 0x811c9dc5 | 0;
+const FNV_PRIME = 0x01000193;
+
 /** FNV-1a over a latin1 string's bytes, as fromBytes hashes them. */
 function hashOf(name: string): number {
-  let hash = 0x811c9dc5;
-  for (let k = 0; k < name.length; k++) hash = Math.imul(hash ^ (name.charCodeAt(k) & 0xff), 0x01000193);
+  let hash = FNV_OFFSET;
+  for (let k = 0; k < name.length; k++) hash = Math.imul(hash ^ (name.charCodeAt(k) & 0xff), FNV_PRIME);
   return hash;
+}
+
+/**
+ * A mark per interned name, set for one round at a time (a module, say): which names a round has
+ * marked is a typed-array read, and starting a round clears nothing (each round has its own
+ * number). One IdMarks may serve several interners: a mark left by another's name with the same
+ * number belongs to an earlier round.
+ */
+export class IdMarks {
+  private marks = new Int32Array(256);
+  /** Marks start at 0, an earlier round than the first. */
+  private round = 1;
+
+  /** Starts a round: nothing is marked in it yet. */
+  next(): void {
+    this.round++;
+  }
+
+  mark(id: number): void {
+    if (id >= this.marks.length) this.widen(id);
+    this.marks[id] = this.round;
+  }
+
+  /** Whether `id` was marked in this round. */
+  has(id: number): boolean {
+    return id < this.marks.length && this.marks[id] === this.round;
+  }
+
+  private widen(id: number): void {
+    const wider = new Int32Array(Math.max(id + 1, this.marks.length * 2));
+    wider.set(this.marks);
+    this.marks = wider;
+  }
 }

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { it } from "node:test";
-import { Interner } from "../../src/util/interner";
+import { IdMarks, Interner } from "../../src/util/interner";
 
 /** The interner hands out one string per distinct byte string, however it is asked (bytes or string). */
 it("gives one string per distinct name, from bytes or from strings, across growth", () => {
@@ -21,4 +21,49 @@ it("gives one string per distinct name, from bytes or from strings, across growt
   assert.equal(interner.fromBytes(bytes, 0, 0), "");
   assert.equal(interner.fromBytes(bytes, 1, 2), ".");
   assert.equal(interner.intern("new one"), "new one");
+});
+
+/** Numbers are handed out densely in first-seen order, and name the strings the other calls give. */
+it("numbers each distinct name once, 0, 1, 2, ... in the order first seen, across growth", () => {
+  const interner = new Interner();
+  const names = Array.from({ length: 5000 }, (_, i) => `n${(i * 7919) % 5000}`);
+  const bytes = Buffer.from(`${names.join("\0")}\0${names.join("\0")}\0`, "latin1");
+  const ids: number[] = [];
+  let at = 0;
+  for (let round = 0; round < 2; round++) {
+    for (const name of names) {
+      const id = interner.idFromTerminated(bytes, at, bytes.length);
+      if (round === 0) ids.push(id);
+      else assert.equal(id, ids[ids.length - names.length + names.indexOf(name)]);
+      at += name.length + 1;
+    }
+  }
+  assert.deepEqual(ids, names.map((_, i) => i));
+  assert.equal(interner.size, names.length);
+  for (const [i, name] of names.entries()) {
+    assert.equal(interner.nameOf(i), name);
+    assert.equal(interner.intern(`${name}`), interner.nameOf(i));
+  }
+  // Up to the limit when no NUL comes first; a name met as bytes and as a string has one number.
+  assert.equal(interner.nameOf(interner.idFromTerminated(Buffer.from("abcdef", "latin1"), 1, 4)), "bcd");
+  assert.equal(interner.intern("fresh"), "fresh");
+  assert.equal(interner.nameOf(interner.idFromTerminated(Buffer.from("fresh\0", "latin1"), 0, 6)), "fresh");
+  assert.equal(interner.size, names.length + 2);
+});
+
+it("marks names by number for one round at a time", () => {
+  const marks = new IdMarks();
+  assert.equal(marks.has(0), false, "nothing is marked before the first round");
+  marks.next();
+  marks.mark(3);
+  marks.mark(100_000);
+  assert.equal(marks.has(3), true);
+  assert.equal(marks.has(100_000), true);
+  assert.equal(marks.has(4), false);
+  assert.equal(marks.has(10_000_000), false);
+  marks.next();
+  assert.equal(marks.has(3), false, "a new round starts empty");
+  marks.mark(4);
+  assert.equal(marks.has(4), true);
+  assert.equal(marks.has(100_000), false);
 });
