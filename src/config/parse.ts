@@ -72,37 +72,52 @@ function remainder(s: string): string | undefined {
   return s === "" ? undefined : s;
 }
 
+/** The separators kmod splits a softdep or weakdep value at (" \t\n\v\f\r"). */
+function isSeparator(code: number): boolean {
+  return code === 0x20 || (code >= 0x09 && code <= 0x0d);
+}
+
+/** The value's tokens, split at runs of separators (one loop: modprobe parses every softdep line at start-up). */
+function valueTokens(value: string): string[] {
+  const tokens: string[] = [];
+  let at = 0;
+  while (at < value.length) {
+    while (at < value.length && isSeparator(value.charCodeAt(at))) at++;
+    const start = at;
+    while (at < value.length && !isSeparator(value.charCodeAt(at))) at++;
+    if (at > start) tokens.push(value.slice(start, at));
+  }
+  return tokens;
+}
+
 /**
  * kmod_config_add_softdep: tokens after "pre:" go to pre, after "post:" to post, others are
  * ignored. The -c text reproduces softdep_to_char, which prints the span of the token buffer
  * from the first to the last pre token (and likewise for post), with no space before "post:".
  */
 export function parseSoftdep(module: string, line: string): ConfigSoftdep {
-  const tokens: Array<{ mode: "pre" | "post"; name: string }> = [];
+  // The pre and post names in order, each with its mode (the spans of -c's text cross modes).
+  const names: string[] = [];
+  const isPre: boolean[] = [];
+  const pre: string[] = [];
+  const post: string[] = [];
   let mode: "none" | "pre" | "post" = "none";
-  for (const token of line.split(/[ \t\n\v\f\r]+/)) {
-    if (token === "") continue;
+  for (const token of valueTokens(line)) {
     if (token === "pre:") mode = "pre";
     else if (token === "post:") mode = "post";
-    else if (mode !== "none") tokens.push({ mode, name: token });
+    else if (mode !== "none") {
+      names.push(token);
+      isPre.push(mode === "pre");
+      (mode === "pre" ? pre : post).push(token);
+    }
   }
-  const span = (which: "pre" | "post"): string => {
-    const first = tokens.findIndex((t) => t.mode === which);
-    if (first < 0) return "";
-    let last = first;
-    tokens.forEach((t, i) => {
-      if (t.mode === which) last = i;
-    });
-    return tokens.slice(first, last + 1).map((t) => t.name).join(" ");
+  const span = (wantPre: boolean): string => {
+    const first = isPre.indexOf(wantPre);
+    return first < 0 ? "" : names.slice(first, isPre.lastIndexOf(wantPre) + 1).join(" ");
   };
-  const pre = span("pre");
-  const post = span("post");
-  return {
-    module,
-    pre: tokens.filter((t) => t.mode === "pre").map((t) => t.name),
-    post: tokens.filter((t) => t.mode === "post").map((t) => t.name),
-    text: (pre ? `pre: ${pre}` : "") + (post ? `post: ${post}` : ""),
-  };
+  const preText = span(true);
+  const postText = span(false);
+  return { module, pre, post, text: (preText ? `pre: ${preText}` : "") + (postText ? `post: ${postText}` : "") };
 }
 
 export function parseConfigFile(config: MutableConfig, text: string, filename: string, warn: Warn): void {
@@ -145,7 +160,7 @@ export function parseConfigFile(config: MutableConfig, text: string, filename: s
         } else if (command === "softdep") {
           config.softdeps.push(parseSoftdep(module, value));
         } else {
-          config.weakdeps.push({ module, deps: value.split(/[ \t\n\v\f\r]+/).filter((d) => d !== "") });
+          config.weakdeps.push({ module, deps: valueTokens(value) });
         }
         break;
       }
