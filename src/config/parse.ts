@@ -57,19 +57,39 @@ export function readWrappedLines(text: string): Array<{ line: string; lineNumber
   return out;
 }
 
-/** Splits off the first token (strtok_r with " \t"); returns [token, rest after one separator]. */
-function nextToken(s: string): [string | undefined, string] {
-  let i = 0;
-  while (i < s.length && (s[i] === " " || s[i] === "\t")) i++;
-  if (i === s.length) return [undefined, ""];
-  let j = i;
-  while (j < s.length && s[j] !== " " && s[j] !== "\t") j++;
-  return [s.slice(i, j), j < s.length ? s.slice(j + 1) : ""];
+/**
+ * strtok_r over one line with " \t" as kmod's parser calls it, by positions rather than by
+ * slicing off the rest at each call (every softdep line of the bundle is parsed at start-up).
+ */
+class LineTokens {
+  /** Where the unread rest starts: one separator past the last token taken. */
+  private at = 0;
+
+  constructor(private readonly line: string) {}
+
+  /** The next token, or undefined (and nothing left) when only separators remain. */
+  next(): string | undefined {
+    const line = this.line;
+    let start = this.at;
+    while (start < line.length && isBlank(line.charCodeAt(start))) start++;
+    if (start === line.length) {
+      this.at = line.length;
+      return undefined;
+    }
+    let end = start;
+    while (end < line.length && !isBlank(line.charCodeAt(end))) end++;
+    this.at = end < line.length ? end + 1 : end;
+    return line.slice(start, end);
+  }
+
+  /** The rest as strtok_r(NULL, "\0") gives it: undefined when nothing is left. */
+  rest(): string | undefined {
+    return this.at < this.line.length ? this.line.slice(this.at) : undefined;
+  }
 }
 
-/** The remainder as strtok_r(NULL, "\0") gives it: undefined when nothing is left. */
-function remainder(s: string): string | undefined {
-  return s === "" ? undefined : s;
+function isBlank(code: number): boolean {
+  return code === 0x20 || code === 0x09;
 }
 
 /** The separators kmod splits a softdep or weakdep value at (" \t\n\v\f\r"). */
@@ -121,24 +141,25 @@ export function parseSoftdep(module: string, line: string): ConfigSoftdep {
 }
 
 export function parseConfigFile(config: MutableConfig, text: string, filename: string, warn: Warn): void {
-  for (const { line, lineNumber } of readWrappedLines(text)) {
+  const lines = readWrappedLines(text);
+  for (let i = 0; i < lines.length; i++) {
+    const { line, lineNumber } = lines[i];
     if (line === "" || line.startsWith("#")) continue;
-    const [command, afterCommand] = nextToken(line);
+    const tokens = new LineTokens(line);
+    const command = tokens.next();
     if (command === undefined) continue;
-    const bad = (): void => warn(`${filename} line ${lineNumber}: ignoring bad line starting with '${command}'`);
-    const [first, rest] = nextToken(afterCommand);
+    const first = tokens.next();
     switch (command) {
       case "alias": {
-        const [target] = nextToken(rest);
         const pattern = underscores(first);
-        const module = underscores(target);
-        if (pattern === undefined || module === undefined) bad();
+        const module = underscores(tokens.next());
+        if (pattern === undefined || module === undefined) warnBadLine(warn, filename, lineNumber, command);
         else config.aliases.push({ pattern, module });
         break;
       }
       case "blacklist": {
         const module = underscores(first);
-        if (module === undefined) bad();
+        if (module === undefined) warnBadLine(warn, filename, lineNumber, command);
         else config.blacklists.push(module);
         break;
       }
@@ -148,9 +169,9 @@ export function parseConfigFile(config: MutableConfig, text: string, filename: s
       case "softdep":
       case "weakdep": {
         const module = underscores(first);
-        const value = remainder(rest);
+        const value = tokens.rest();
         if (module === undefined || value === undefined) {
-          bad();
+          warnBadLine(warn, filename, lineNumber, command);
         } else if (command === "options") {
           config.options.push({ module, options: value.replace(/\t/g, " ") });
         } else if (command === "install") {
@@ -169,7 +190,11 @@ export function parseConfigFile(config: MutableConfig, text: string, filename: s
         warn(`${filename}: command ${command} is deprecated and not parsed anymore`);
         break;
       default:
-        bad();
+        warnBadLine(warn, filename, lineNumber, command);
     }
   }
+}
+
+function warnBadLine(warn: Warn, filename: string, lineNumber: number, command: string): void {
+  warn(`${filename} line ${lineNumber}: ignoring bad line starting with '${command}'`);
 }
