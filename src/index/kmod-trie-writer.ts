@@ -36,15 +36,8 @@ export class KmodTrieWriter {
     // Code-unit order (the default sort's, with no call back into JavaScript per comparison),
     // which for latin1 strings is byte order, a key before its extensions.
     keys.sort();
-    const writing = new TrieWriting(keys, (key) => this.sortedEntries(key), this.values, this.priorities);
+    const writing = new TrieWriting(keys, this.byKey, this.values, this.priorities);
     return writing.file();
-  }
-
-  /** A key's entries by priority, equal priorities latest first (depmod's insertion rule). */
-  private sortedEntries(key: string): number[] {
-    const entries = this.byKey.get(key) as number[];
-    if (entries.length > 1) entries.sort((a, b) => this.priorities[a] - this.priorities[b] || b - a);
-    return entries;
   }
 }
 
@@ -78,9 +71,14 @@ class TrieWriting {
   private stack = new Float64Array(1024);
   private top = 0;
 
+  /**
+   * The writer's tables themselves, not a function of its to look entries up with: a function
+   * made for each file was a new call target each time, and the recursion, compiled while the
+   * first file was written, was thrown away and compiled again for each of the next.
+   */
   constructor(
     private readonly keys: readonly string[],
-    private readonly entriesOf: (key: string) => readonly number[],
+    private readonly byKey: ReadonlyMap<string, number[]>,
     private readonly values: readonly string[],
     private readonly priorities: readonly number[],
   ) {}
@@ -122,7 +120,7 @@ class TrieWriting {
       at = next;
     }
 
-    const entries = ownKey ? this.entriesOf(first) : undefined;
+    const entries = ownKey ? this.sortedEntries(first) : undefined;
     const children = (this.top - base) / 2;
     const firstByte = children > 0 ? this.stack[base] : 0;
     const lastByte = children > 0 ? this.stack[this.top - 2] : -1;
@@ -166,6 +164,13 @@ class TrieWriting {
       word |= NODE_VALUES;
     }
     return word >>> 0;
+  }
+
+  /** A key's entries by priority, equal priorities latest first (depmod's insertion rule). */
+  private sortedEntries(key: string): number[] {
+    const entries = this.byKey.get(key) as number[];
+    if (entries.length > 1) entries.sort((a, b) => this.priorities[a] - this.priorities[b] || b - a);
+    return entries;
   }
 
   private push(byte: number, word: number): void {
