@@ -6,7 +6,7 @@ import { logLine } from "./cli-kit/output";
 import { flushStdout, writeStderr, writeStdout } from "./cli-kit/stdio";
 import { argumentBytes, environmentBytes } from "./cli-kit/process-bytes";
 import { shellInvocation } from "./cli-kit/shell";
-import { timingMark } from "./util/timing";
+import { timingMark, timingTotals } from "./util/timing";
 import type { CommandIO, KmodCommand } from "./cli-kit/io";
 import type { Kernel } from "./kernel/kernel";
 
@@ -92,11 +92,12 @@ export async function main(argv: readonly string[]): Promise<number> {
 
 // The command is done and its output written (stdio.ts writes synchronously): leave now rather
 // than wait for Node to tear down the heap and the environment, milliseconds of every run.
-// process.exit still emits "exit" (real-kernel.ts leaves through _exit(2) from there).
+// process.exit still emits "exit".
 main(process.argv).then(
   (code) => {
     flushStdout();
     timingMark("done");
+    timingTotals();
     process.exit(code);
   },
   () => {

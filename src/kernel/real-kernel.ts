@@ -75,6 +75,9 @@ export class RealKernel implements Kernel {
   private decompression: { kind: CompressionKind | undefined } | undefined;
   private syscallsInstance: ModuleSyscalls | undefined;
   private finitCalled = false;
+  /** memfds whose load is over, for the next loads (see takeMemfd). */
+  private readonly spareMemfds: number[] = [];
+  private spareRelease: NodeJS.Immediate | undefined;
 
   constructor(
     readonly root: string = "/",
@@ -203,28 +206,54 @@ export class RealKernel implements Kernel {
     if (flags.ignoreVermagic) kernelFlags |= MODULE_INIT_IGNORE_VERMAGIC;
     try {
       const started = timingNow();
-      const fd = sys.memfdCreate("modbundle", MFD_CLOEXEC);
+      const fd = this.takeMemfd(sys);
       try {
-        writeAll(fd, image);
-        timingAdd("memfd", started);
-        const called = timingNow();
-        if (!this.finitCalled) timingMark("first finit");
-        this.finitCalled = true;
-        try {
-          await finit(fd, params, kernelFlags);
-        } finally {
-          timingAdd("kernel", called);
-        }
-        return;
-      } finally {
+        fillMemfd(fd, image);
+      } catch (error) {
         fs.closeSync(fd);
+        throw error;
       }
+      timingAdd("memfd", started);
+      const called = timingNow();
+      if (!this.finitCalled) timingMark("first finit");
+      this.finitCalled = true;
+      try {
+        await finit(fd, params, kernelFlags);
+      } finally {
+        timingAdd("kernel", called);
+        // finit_module has copied the file by the time it returns, failed or not.
+        this.giveBackMemfd(fd);
+      }
+      return;
     } catch (error) {
       // Kernels before 3.8 (finit_module) or 3.17 (memfd_create) take the image from memory.
       if (!(error instanceof KernelError) || error.code !== "ENOSYS") throw error;
     }
     const kind = compressed ? (this.inKernelDecompression() ?? "none") : "none";
     sys.initModule(await initModuleImage(image, kind, flags, "module", this.options.info), params);
+  }
+
+  /**
+   * A memfd for the next load: a spare one when a load has just finished, else a new one. A batch
+   * loads dozens of modules; reusing the descriptor (and the pages of its last image) spares a
+   * memfd_create, a close and most of the page allocation per module, which an emulated guest
+   * pays dearly for. In-flight loads each hold their own.
+   */
+  private takeMemfd(sys: ModuleSyscalls): number {
+    return this.spareMemfds.pop() ?? sys.memfdCreate("modbundle", MFD_CLOEXEC);
+  }
+
+  /**
+   * Spares are closed as soon as the event loop turns: the next load of a batch starts before
+   * that (in the same chain of promise callbacks as the end of the last), and nothing else keeps
+   * a module's pages alive in a process that goes on (the API's in-process runs).
+   */
+  private giveBackMemfd(fd: number): void {
+    this.spareMemfds.push(fd);
+    this.spareRelease ??= setImmediate(() => {
+      this.spareRelease = undefined;
+      for (const spare of this.spareMemfds.splice(0)) fs.closeSync(spare);
+    }).unref();
   }
 
   removeModule(name: string, flags: RemoveFlags): void {
@@ -254,10 +283,15 @@ function reserveThreadPool(jobs: number): void {
   if (jobs > 4 && process.env.UV_THREADPOOL_SIZE === undefined) process.env.UV_THREADPOOL_SIZE = String(Math.min(jobs, 1024));
 }
 
-/** The whole image into the memfd; a failure (ENOMEM, ENOSPC) is a KernelError like the calls'. */
-function writeAll(fd: number, data: Buffer): void {
+/**
+ * The memfd holds exactly the image (a spare one is cut to its size first: the kernel reads the
+ * whole file, and a module's signature sits at its end); a failure (ENOMEM, ENOSPC) is a
+ * KernelError like the calls'.
+ */
+function fillMemfd(fd: number, data: Buffer): void {
   try {
-    for (let at = 0; at < data.length; ) at += fs.writeSync(fd, data, at, data.length - at);
+    fs.ftruncateSync(fd, data.length);
+    for (let at = 0; at < data.length; ) at += fs.writeSync(fd, data, at, data.length - at, at);
   } catch (error) {
     const e = error as NodeJS.ErrnoException;
     const code = e.code ?? "EIO";

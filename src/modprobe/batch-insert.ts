@@ -2,7 +2,7 @@ import { ModuleLoader } from "../kernel/kernel";
 import { BatchPlan, BatchRequest, planBatch, TargetOutcome } from "./batch-plan";
 import { OK, prefetchLoads, reportInsert, Result, runStep } from "./insert";
 import { runReadyQueue } from "./ready-queue";
-import { timingMark, timingTotals } from "../util/timing";
+import { timingMark } from "../util/timing";
 import { ModprobeSession } from "./session";
 
 /**
@@ -47,7 +47,6 @@ export async function executeBatch(session: ModprobeSession, plan: BatchPlan, jo
     );
   } finally {
     timingMark("loaded");
-    timingTotals();
   }
 }
 

@@ -38,13 +38,17 @@ function recorder(finitModuleAsync?: ModuleSyscalls["finitModuleAsync"]): { sysc
 
 /** An asynchronous finit_module that answers after 5 ms with `answer(params)` as its errno. */
 function scriptedAsync(log: string[], inFlight: { now: number; max: number }, answer: (params: string) => number): () => (fd: number, params: string, flags: number) => Promise<void> {
+  const busy = new Set<number>();
   return () => async (fd, params) => {
     assert.ok(fs.fstatSync(fd).size > 0, "the memfd is filled before the call");
+    assert.ok(!busy.has(fd), "loads in flight never share a memfd");
+    busy.add(fd);
     log.push(params);
     inFlight.now++;
     inFlight.max = Math.max(inFlight.max, inFlight.now);
     await new Promise((resolve) => setTimeout(resolve, 5));
     inFlight.now--;
+    busy.delete(fd);
     const errno = answer(params);
     if (errno !== 0) throw new KernelError(errno === 22 ? "EINVAL" : errno === 38 ? "ENOSYS" : "EEXIST", errno, `finit_module: ${errno}`);
   };

@@ -154,8 +154,24 @@ describe("RealKernel: loading and removing through the system calls", () => {
     const kernel = new RealKernel("/nonexistent", { syscalls });
     await kernel.loadModule(image, "a=1", { ignoreModversions: true, ignoreVermagic: false }, false);
     await kernel.loadModule(image, "", { ignoreModversions: true, ignoreVermagic: true }, true);
-    assert.deepEqual(recorded.calls, ["memfd_create(modbundle, 1)", "finit_module(a=1, 1)", "memfd_create(modbundle, 1)", "finit_module(, 7)"]);
+    assert.deepEqual(recorded.calls, ["memfd_create(modbundle, 1)", "finit_module(a=1, 1)", "finit_module(, 7)"]);
     assert.ok(recorded.finitImages[0].equals(image));
+  });
+
+  it("reuses the memfd of a finished load, cut to the next image, and closes it once the event loop turns", async (t) => {
+    const { syscalls, recorded } = recorder(t, { finit: "EEXIST" });
+    const opened: number[] = [];
+    const kernel = new RealKernel("/nonexistent", { syscalls: { ...syscalls, memfdCreate: (name, flags) => opened[opened.push(syscalls.memfdCreate(name, flags)) - 1] } });
+    const smaller = kernelModule("small");
+    assert.ok(smaller.length < image.length);
+    const flags = { ignoreModversions: false, ignoreVermagic: false };
+    await assert.rejects(kernel.loadModule(image, "", flags, false), (e: unknown) => e instanceof KernelError && e.code === "EEXIST");
+    await assert.rejects(kernel.loadModule(smaller, "", flags, false), (e: unknown) => e instanceof KernelError && e.code === "EEXIST");
+    assert.equal(opened.length, 1, "a failed load's memfd is reused too");
+    assert.ok(recorded.finitImages[1].equals(smaller), "the second load sees exactly its own image");
+    assert.ok(fs.fstatSync(opened[0]).isFile());
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.throws(() => fs.fstatSync(opened[0]), (e: NodeJS.ErrnoException) => e.code === "EBADF");
   });
 
   it("falls back to init_module on ENOSYS, with the image decompressed and stripped", async (t) => {
