@@ -13,6 +13,7 @@ import { tmpdir } from "node:os";
 import { isBuiltin } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { ffiShims } from "./npm-addons.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const ADDONS = {
@@ -32,10 +33,6 @@ const seaParts = {
       if (!asset) return { errors: [{ text: `node-gyp-build required by ${args.importer}, whose addon the executable does not carry` }] };
       return { path: asset, namespace: "sea-addon" };
     });
-    // debug's optional colour support: its require is guarded, but the executable's require
-    // warns about any module that is not built in, so it is answered here with nothing.
-    b.onResolve({ filter: /^supports-color$/ }, () => ({ path: "supports-color", namespace: "sea-empty" }));
-    b.onLoad({ filter: /.*/, namespace: "sea-empty" }, () => ({ contents: "module.exports = {};\n", loader: "js" }));
     b.onLoad({ filter: /.*/, namespace: "sea-addon" }, (args) => ({
       contents: `const { loadAddon } = require(${JSON.stringify(join(root, "src", "sea", "addons.ts"))});\nmodule.exports = () => loadAddon(${JSON.stringify(args.path)});\n`,
       resolveDir: root,
@@ -58,7 +55,7 @@ async function bundle(entry, outfile) {
     logLevel: "warning",
     minifyWhitespace: true,
     minifySyntax: true,
-    plugins: [seaParts],
+    plugins: [seaParts, ffiShims],
   });
   const outside = Object.values(result.metafile.outputs).flatMap((output) => output.imports.filter((i) => !isBuiltin(i.path)).map((i) => i.path));
   if (outside.length > 0) throw new Error(`sea: ${entry} would require modules it does not hold: ${[...new Set(outside)].join(", ")}`);

@@ -11,14 +11,14 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { spawnSync } from "node:child_process";
 import { buildApi } from "./build-api.mjs";
-import { FFI_ENTRY, FFI_OUTFILE, npmAddons } from "./npm-addons.mjs";
+import { FFI_ENTRY, FFI_OUTFILE, ffiShims, npmAddons } from "./npm-addons.mjs";
 
 const COMMANDS = ["modprobe", "insmod", "rmmod", "lsmod", "modinfo", "coldplug", "tools"];
 // Parts of a command that only some runs need, loaded by file name when they do (loadOwnModule).
 const LAZY_PARTS = ["resolve/directory-lookup", "modprobe/batch-insert", "modprobe/modversions", "compress/zstd/decoder"];
 // package.json: resolved at run time, where the addons are (npm-addons.mjs).
 const external = ["xz-decompress", "ffi-napi/package.json"];
-const common = { bundle: true, platform: "node", target: "node20", format: "cjs", sourcemap: false, legalComments: "none", logLevel: "warning", external, minifyWhitespace: true, minifySyntax: true, minifyIdentifiers: true, plugins: [npmAddons] };
+const common = { bundle: true, platform: "node", target: "node20", format: "cjs", sourcemap: false, legalComments: "none", logLevel: "warning", external, minifyWhitespace: true, minifySyntax: true, minifyIdentifiers: true, plugins: [npmAddons, ffiShims] };
 // ffi-napi's and ref-napi's own code is bundled as its authors wrote it, names included.
 const KEEPS_NAMES = new Set(["dist/kernel/ffi.js"]);
 // Ported code whose licence asks for its notice in every copy (a /*! comment in its source).

@@ -23,6 +23,37 @@ const PACKAGES = [
   ["/ref-napi/", 'createRequire(require.resolve("ffi-napi/package.json")).resolve("@2060.io/ref-napi/package.json")'],
 ];
 
+/** Where ffi-napi's JavaScript and the packages it brings in live in node_modules. */
+const FFI_PACKAGES = ["/ffi-napi/", "/ref-napi/", "/ref-struct-di/"];
+
+const FFI_SHIMS = {
+  debug: "module.exports = () => { const debug = () => {}; debug.enabled = false; return debug; };",
+  assert: [
+    'const fail = (message, actual, expected, operator) => { const error = new Error(message ?? `${String(actual)} ${operator} ${String(expected)}`); error.code = "ERR_ASSERTION"; throw error; };',
+    'const assert = (value, message) => { if (!value) fail(message, value, true, "=="); };',
+    'assert.ok = assert;',
+    'assert.equal = (actual, expected, message) => { if (actual != expected) fail(message, actual, expected, "=="); };',
+    'assert.strictEqual = (actual, expected, message) => { if (!Object.is(actual, expected)) fail(message, actual, expected, "==="); };',
+    "module.exports = assert;",
+  ].join("\n"),
+};
+
+/**
+ * Two imports of ffi-napi's JavaScript are swapped for smaller ones, in dist/ and in the single
+ * executable alike, as each costs a tenth of a second of every load in an emulated guest:
+ * - `debug`, their tracing (DEBUG=ffi:*, ref): a logger that is always off, instead of the real
+ *   one with supports-color, tty and util, asked at every call;
+ * - node:assert, which loads a dozen internal modules: only assert(), equal() and strictEqual()
+ *   are used, to check their own arguments, and these throw as Node's do.
+ */
+export const ffiShims = {
+  name: "ffi-shims",
+  setup(b) {
+    b.onResolve({ filter: /^(debug|assert)$/ }, (args) => (FFI_PACKAGES.some((part) => args.importer.includes(part)) ? { path: args.path, namespace: "ffi-shim" } : undefined));
+    b.onLoad({ filter: /.*/, namespace: "ffi-shim" }, (args) => ({ contents: FFI_SHIMS[args.path], loader: "js" }));
+  },
+};
+
 export const npmAddons = {
   name: "npm-addons",
   setup(b) {
