@@ -83,10 +83,13 @@ export class Bundle {
     );
   }
 
-  /** The member's stored bytes, verified against the index's CRC-32. */
-  readMember(member: MemberInfo): Buffer {
+  /**
+   * The member's stored bytes, verified against the index's CRC-32; read into a buffer from
+   * `into` (given the length) when there is one, for bytes needed only for a while.
+   */
+  readMember(member: MemberInfo, into?: (length: number) => Buffer): Buffer {
     checkRange(`${this.source.name}: member ${escapeControls(member.path)}`, member.offset, member.size, this.header.indexOffset);
-    const data = this.source.readAt(member.offset, member.size);
+    const data = this.source.readAt(member.offset, member.size, into?.(member.size));
     if (crc32(data) !== member.crc32) {
       throw new ModbundleError("ECHECKSUM", `${this.source.name}: checksum mismatch in ${escapeControls(member.path)}`);
     }

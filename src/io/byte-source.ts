@@ -18,8 +18,12 @@ export interface ByteSource {
   readonly name: string;
   /** Bytes available; for a block device, the device's size (never st_size). */
   readonly size: number;
-  /** Exactly `length` bytes at `offset`; a short read is an error naming the offset. */
-  readAt(offset: number, length: number): Buffer;
+  /**
+   * Exactly `length` bytes at `offset`; a short read is an error naming the offset. `into`, when
+   * it holds `length` bytes, may receive them (the result is then a view of it): sources that
+   * hand out views of memory of their own ignore it.
+   */
+  readAt(offset: number, length: number, into?: Buffer): Buffer;
   /**
    * A hint that these ranges will be read soon, so that a remote source fetches them together
    * (remote-source.ts); sources whose reads are cheap do not have it.
@@ -110,10 +114,10 @@ export class FileSource implements ByteSource {
     }
   }
 
-  readAt(offset: number, length: number): Buffer {
+  readAt(offset: number, length: number, into?: Buffer): Buffer {
     checkRange(this.name, offset, length, this.size);
     if (this.fd === null) throw new ModbundleError("EIO", `${this.name}: read after close`);
-    const buffer = Buffer.allocUnsafe(length);
+    const buffer = into !== undefined && into.length >= length ? into.subarray(0, length) : Buffer.allocUnsafe(length);
     let done = 0;
     while (done < length) {
       let n: number;

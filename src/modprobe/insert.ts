@@ -58,9 +58,11 @@ export async function runStep(session: ModprobeSession, module: ModuleHandle, op
     session.logger.error(`could not find module by name='${module.name}'`);
     return { ok: false, code: "ENOENT" };
   }
+  // The image is needed until its load is over (in its memfd by then, or decoded).
+  let lent: Buffer | undefined;
   try {
     const started = timingNow();
-    const file = ctx.db.readModule(number);
+    const file = ctx.db.readModule(number, (length) => (lent = session.moduleBuffers.take(length)));
     timingAdd("read", started);
     // Loaded only when something is really inserted: -D, -n and -R never pay for it.
     const { insertModule } = await import("../kernel/prepare-image.js");
@@ -73,6 +75,8 @@ export async function runStep(session: ModprobeSession, module: ModuleHandle, op
     const result = failure(error);
     session.logger.log(6, `Failed to insert module '${ctx.db.modulePath(number)}': ${result.message ?? strerror(result.code)}`);
     return result;
+  } finally {
+    if (lent !== undefined) session.moduleBuffers.give(lent);
   }
 }
 

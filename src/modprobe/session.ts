@@ -3,6 +3,7 @@ import { KmodLogger } from "../cli-kit/kmod-log";
 import { ModuleContext, ModuleHandle } from "../resolve/modules";
 import { Kernel } from "../kernel/kernel";
 import { ModprobeOptions } from "./args";
+import { ScratchBuffers } from "../util/scratch-buffers";
 
 /**
  * One modprobe run: the options, the resolved context (database and configuration), the logger,
@@ -13,6 +14,8 @@ import { ModprobeOptions } from "./args";
 export class ModprobeSession {
   /** kmod_module's ignorecmd, kept for the whole run (see probePlan). */
   readonly ignoreCommand = new Map<ModuleHandle, boolean>();
+  /** Buffers for the images of the modules being loaded. */
+  readonly moduleBuffers = new ScratchBuffers();
   private kernelInstance: Kernel | undefined;
 
   constructor(

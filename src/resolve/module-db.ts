@@ -86,11 +86,14 @@ export class ModuleDatabase {
     bundle?.prefetchMembers(modules.map((module) => bundle.index.moduleMember(module)));
   }
 
-  /** A module's stored bytes: from the bundle (checksum verified) or from its file. */
-  readModule(module: number): ModuleFile {
+  /**
+   * A module's stored bytes: from the bundle (checksum verified) or from its file. `into` lends a
+   * buffer for them (see BundleReader.readMember).
+   */
+  readModule(module: number, into?: (length: number) => Buffer): ModuleFile {
     if (this.bundle) {
       const member = this.bundle.index.moduleMember(module);
-      return { data: this.bundle.readMember(member), compression: member.compression, plainSize: member.plainSize };
+      return { data: this.bundle.readMember(member, into), compression: member.compression, plainSize: member.plainSize };
     }
     const file = this.modulePath(module);
     try {
