@@ -1,7 +1,7 @@
 import { ModuleLoader } from "../kernel/kernel";
-import { BatchPlan, BatchRequest, planBatch, TargetOutcome } from "./batch-plan";
+import { BatchNode, BatchPlan, BatchPlanner, BatchRequest, BatchSettings, planBatch, TargetOutcome } from "./batch-plan";
 import { OK, prefetchLoads, reportInsert, Result, runStep } from "./insert";
-import { runReadyQueue } from "./ready-queue";
+import { ReadyQueue } from "./ready-queue";
 import { timingMark } from "../util/timing";
 import { ModprobeSession } from "./session";
 
@@ -13,30 +13,65 @@ import { ModprobeSession } from "./session";
  * starts, the same errors); a module already in the kernel when its turn comes counts as
  * loaded, as it does for kmod.
  */
-export function planInsert(session: ModprobeSession, requests: readonly BatchRequest[]): BatchPlan {
-  const { ctx, options } = session;
-  return planBatch(ctx, requests, {
-    useBlacklist: options.useBlacklist,
-    ignoreCommands: options.ignoreCommands,
+function batchSettings(session: ModprobeSession): BatchSettings {
+  return {
+    useBlacklist: session.options.useBlacklist,
+    ignoreCommands: session.options.ignoreCommands,
     isInKernel: (module) => session.isInKernel(module),
     ignoreCommand: session.ignoreCommand,
     warn: (message) => session.logger.error(message),
-  });
+  };
 }
 
-/** Runs every node of the plan; one result per node. */
-export async function executeBatch(session: ModprobeSession, plan: BatchPlan, jobs: number): Promise<Result[]> {
-  const { nodes } = plan;
-  if (nodes.length === 0) return [];
-  timingMark("planned");
-  prefetchLoads(session, nodes);
-  const kernel = session.kernel;
-  const wanted = Math.min(jobs, nodes.length);
-  const pool: ModuleLoader | undefined = wanted > 1 ? kernel.parallelLoads?.(wanted) : undefined;
-  const width = pool || !kernel.parallelLoads ? wanted : 1;
-  try {
-    return await runReadyQueue(
-      nodes,
+export function planInsert(session: ModprobeSession, requests: readonly BatchRequest[]): BatchPlan {
+  return planBatch(session.ctx, requests, batchSettings(session));
+}
+
+/**
+ * Runs the nodes of a plan as they are handed to it, in order; one result per node. The loads
+ * start with the first nodes handed out, before the rest of the plan may exist.
+ */
+class BatchExecutor {
+  private queue: ReadyQueue<Result> | undefined;
+
+  constructor(
+    private readonly session: ModprobeSession,
+    private readonly nodes: readonly BatchNode[],
+    private readonly jobs: number,
+  ) {}
+
+  /** Nodes up to `upTo` may run; `planned`: the plan is complete. */
+  handOut(upTo: number, planned: boolean): void {
+    const from = this.queue?.size ?? 0;
+    if (upTo <= from) return;
+    const fresh = this.nodes.slice(from, upTo);
+    prefetchLoads(this.session, fresh);
+    (this.queue ??= this.startQueue(planned)).add(fresh);
+  }
+
+  /** The plan failed: no more loads start, and those running are waited for. */
+  async abandon(): Promise<void> {
+    await this.queue?.stop();
+  }
+
+  async finish(): Promise<Result[]> {
+    if (!this.queue) return [];
+    this.queue.close();
+    try {
+      return await this.queue.done;
+    } finally {
+      timingMark("loaded");
+    }
+  }
+
+  private startQueue(planned: boolean): ReadyQueue<Result> {
+    const { session, nodes } = this;
+    const kernel = session.kernel;
+    // A whole plan of a single module needs no second thread.
+    const wanted = planned ? Math.min(this.jobs, nodes.length) : this.jobs;
+    const pool: ModuleLoader | undefined = wanted > 1 ? kernel.parallelLoads?.(wanted) : undefined;
+    const width = pool || !kernel.parallelLoads ? wanted : 1;
+    return new ReadyQueue<Result>(
       width,
       async (index) => {
         const node = nodes[index];
@@ -45,9 +80,15 @@ export async function executeBatch(session: ModprobeSession, plan: BatchPlan, jo
       },
       (result) => result.ok || result.code === "EEXIST",
     );
-  } finally {
-    timingMark("loaded");
   }
+}
+
+/** Runs every node of the plan; one result per node. */
+export async function executeBatch(session: ModprobeSession, plan: BatchPlan, jobs: number): Promise<Result[]> {
+  timingMark("planned");
+  const executor = new BatchExecutor(session, plan.nodes, jobs);
+  executor.handOut(plan.nodes.length, true);
+  return executor.finish();
 }
 
 /** A target's result once its node (if any) has run, with --first-time's EEXIST. */
@@ -60,18 +101,33 @@ export function targetResult(outcome: TargetOutcome, results: readonly Result[],
 }
 
 /**
- * modprobe [-a] NAME...: every query planned, the plan run, then each query's modules reported
- * in order as modprobe reports them. False when the last module of any query failed (kmod's
- * exit status).
+ * modprobe [-a] NAME...: the queries planned one after the other, each one's modules starting to
+ * load as soon as they are planned (while the next queries are planned, on this thread), then
+ * each query's modules reported in order as modprobe reports them. False when the last module of
+ * any query failed (kmod's exit status).
  */
 export async function modprobeInsertBatch(session: ModprobeSession, requests: readonly BatchRequest[], jobs: number): Promise<boolean> {
-  const plan = planInsert(session, requests);
-  for (const query of plan.queries) {
-    if (query.targets === undefined) session.fatal(`Module ${query.query} not found in ${session.ctx.db.description}`);
+  const planner = new BatchPlanner(session.ctx, batchSettings(session));
+  const executor = new BatchExecutor(session, planner.nodes, jobs);
+  try {
+    for (const [i, request] of requests.entries()) {
+      const query = planner.plan(request);
+      if (query.targets === undefined) session.fatal(`Module ${query.query} not found in ${session.ctx.db.description}`);
+      const last = i === requests.length - 1;
+      executor.handOut(planner.settled, last && planner.settled === planner.nodes.length);
+      // Loads that ended while this query was planned start the next ones before the next query.
+      if (!last && planner.nodes.length > 0) await new Promise((resolve) => setImmediate(resolve));
+    }
+  } catch (error) {
+    // A damaged index met halfway: what is loading ends before the error is reported.
+    await executor.abandon();
+    throw error;
   }
-  const results = await executeBatch(session, plan, jobs);
+  timingMark("planned");
+  executor.handOut(planner.nodes.length, true);
+  const results = await executor.finish();
   let ok = true;
-  for (const query of plan.queries) {
+  for (const query of planner.queries) {
     if (query.targets === undefined) {
       ok = false;
       continue;

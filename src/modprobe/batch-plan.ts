@@ -69,68 +69,99 @@ export interface BatchSettings {
   readonly warn: (message: string) => void;
 }
 
-export function planBatch(ctx: ModuleContext, requests: readonly BatchRequest[], settings: BatchSettings): BatchPlan {
-  const nodes: BatchNode[] = [];
-  const nodeOf = new Map<string, number>();
+/**
+ * A plan made query by query, so that its first nodes can run while the rest is planned: nodes
+ * are only ever appended, and `settled` tells how many of them later queries can no longer
+ * change (a post-softdep's needs are relaxed when a later query names it: see standAlone).
+ */
+export class BatchPlanner {
+  readonly nodes: BatchNode[] = [];
+  readonly queries: BatchQuery[] = [];
+  private readonly nodeOf = new Map<string, number>();
   /** Nodes planned as post-softdeps: their hard dependencies' nodes, and those of the modules naming them. */
-  const postOfPlans = new Map<number, { readonly hardNeeds: readonly number[]; readonly naming: readonly number[] }>();
-  let lastCommand: number | undefined;
-  const inKernel = (module: ModuleHandle): boolean => !nodeOf.has(module.name) && settings.isInKernel(module);
+  private readonly postOfPlans = new Map<number, { readonly hardNeeds: readonly number[]; readonly naming: readonly number[] }>();
+  private lastCommand: number | undefined;
 
-  const addNode = (module: ModuleHandle, options: string, useCommand: boolean, softAfter: readonly ModuleHandle[], postOf: readonly ModuleHandle[]): number => {
-    const index = nodes.length;
+  constructor(
+    private readonly ctx: ModuleContext,
+    private readonly settings: BatchSettings,
+  ) {}
+
+  /** The nodes before the first one a later query may still change. */
+  get settled(): number {
+    let first = this.nodes.length;
+    for (const index of this.postOfPlans.keys()) first = Math.min(first, index);
+    return first;
+  }
+
+  /** Plans one query, appending the nodes it needs; its targets' outcomes. */
+  plan({ query, extraOptions }: BatchRequest): BatchQuery {
+    const found = lookupModules(this.ctx, query);
+    const planned: BatchQuery =
+      found === undefined || found.length === 0 ? { query, targets: undefined } : { query, targets: found.map((module) => ({ module, outcome: this.planTarget(module, extraOptions) })) };
+    this.queries.push(planned);
+    return planned;
+  }
+
+  private inKernel(module: ModuleHandle): boolean {
+    return !this.nodeOf.has(module.name) && this.settings.isInKernel(module);
+  }
+
+  private addNode(module: ModuleHandle, options: string, useCommand: boolean, softAfter: readonly ModuleHandle[], postOf: readonly ModuleHandle[]): number {
+    const index = this.nodes.length;
     const earlier = (names: Iterable<ModuleHandle>): number[] => {
       const found = new Set<number>();
       for (const m of names) {
-        const n = nodeOf.get(m.name);
+        const n = this.nodeOf.get(m.name);
         if (n !== undefined && n < index) found.add(n);
       }
       return [...found].sort((a, b) => a - b);
     };
     const after = earlier(softAfter);
-    if (useCommand && lastCommand !== undefined && !after.includes(lastCommand)) after.push(lastCommand);
-    const hardNeeds = earlier(ctx.dependencies(module));
+    if (useCommand && this.lastCommand !== undefined && !after.includes(this.lastCommand)) after.push(this.lastCommand);
+    const hardNeeds = earlier(this.ctx.dependencies(module));
     const naming = earlier(postOf);
-    if (naming.length > 0) postOfPlans.set(index, { hardNeeds, naming });
-    nodes.push({ index, module, options, useCommand, needs: [...new Set([...hardNeeds, ...naming])].sort((a, b) => a - b), after });
-    nodeOf.set(module.name, index);
-    if (useCommand) lastCommand = index;
+    if (naming.length > 0) this.postOfPlans.set(index, { hardNeeds, naming });
+    this.nodes.push({ index, module, options, useCommand, needs: [...new Set([...hardNeeds, ...naming])].sort((a, b) => a - b), after });
+    this.nodeOf.set(module.name, index);
+    if (useCommand) this.lastCommand = index;
     return index;
-  };
+  }
 
   /** A node wanted for itself: a failure of the module naming it as post-softdep no longer stops it. */
-  const standAlone = (index: number): void => {
-    const planned = postOfPlans.get(index);
+  private standAlone(index: number): void {
+    const planned = this.postOfPlans.get(index);
     if (planned === undefined) return;
-    postOfPlans.delete(index);
-    const node = nodes[index];
+    this.postOfPlans.delete(index);
+    const node = this.nodes[index];
     const after = [...new Set([...node.after, ...planned.naming])].sort((x, y) => x - y);
-    nodes[index] = { ...node, needs: planned.hardNeeds, after };
-  };
+    this.nodes[index] = { ...node, needs: planned.hardNeeds, after };
+  }
 
-  const planTarget = (target: ModuleHandle, extraOptions: string | undefined): TargetOutcome => {
-    const planned = nodeOf.get(target.name);
+  private planTarget(target: ModuleHandle, extraOptions: string | undefined): TargetOutcome {
+    const { ctx, settings } = this;
+    const planned = this.nodeOf.get(target.name);
     if (planned !== undefined) {
-      standAlone(planned);
+      this.standAlone(planned);
       return { kind: "node", node: planned, already: true };
     }
-    if (inKernel(target)) return { kind: "done", existed: true };
+    if (this.inKernel(target)) return { kind: "done", existed: true };
     if ((target.alias !== undefined || settings.useBlacklist) && ctx.isBlacklisted(target)) return { kind: "done", existed: false };
     for (const step of probePlan(ctx, target, settings.ignoreCommands, settings.ignoreCommand, settings.warn)) {
       const module = step.module;
-      if (nodeOf.has(module.name) || inKernel(module)) continue;
+      if (this.nodeOf.has(module.name) || this.inKernel(module)) continue;
       const options = concatOptions(ctx.options(module), module === target ? extraOptions : undefined);
       const useCommand = ctx.installCommand(module) !== undefined && !step.ignoreCommand;
-      addNode(module, options, useCommand, step.after, step.postOf);
+      this.addNode(module, options, useCommand, step.after, step.postOf);
     }
-    const node = nodeOf.get(target.name);
+    const node = this.nodeOf.get(target.name);
     return node === undefined ? { kind: "done", existed: false } : { kind: "node", node, already: false };
-  };
+  }
+}
 
-  const queries = requests.map(({ query, extraOptions }): BatchQuery => {
-    const found = lookupModules(ctx, query);
-    if (found === undefined || found.length === 0) return { query, targets: undefined };
-    return { query, targets: found.map((module) => ({ module, outcome: planTarget(module, extraOptions) })) };
-  });
-  return { queries, nodes };
+/** The whole plan of `requests` at once. */
+export function planBatch(ctx: ModuleContext, requests: readonly BatchRequest[], settings: BatchSettings): BatchPlan {
+  const planner = new BatchPlanner(ctx, settings);
+  for (const request of requests) planner.plan(request);
+  return { queries: planner.queries, nodes: planner.nodes };
 }

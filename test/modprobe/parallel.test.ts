@@ -66,6 +66,22 @@ function loadCounts(k: FakeKernel): Record<string, number> {
 }
 
 describe("modprobe -a in parallel (fake kernel with load delays)", () => {
+  it("starts loading the first name's modules while the later names are still being planned", async () => {
+    const order: string[] = [];
+    class Watched extends FakeKernel {
+      override initstate(name: string): ReturnType<FakeKernel["initstate"]> {
+        if (name === "solo" && !order.includes("plan solo")) order.push("plan solo");
+        return super.initstate(name);
+      }
+    }
+    const k = new Watched({ loadDelay: (name) => (order.push(`start ${name}`), 15) });
+    const result = await modprobe(k, ["-j", "4", "-a", "slow", "solo"]);
+    assert.deepEqual([result.status, result.stderr], [0, ""]);
+    const startSlow = order.indexOf("start slow");
+    assert.ok(startSlow >= 0 && startSlow < order.indexOf("plan solo"), order.join(", "));
+    assert.deepEqual(k.loadedNames().sort(), ["slow", "solo"]);
+  });
+
   it("loads independent modules at the same time, each after what it needs", { timeout: 10_000 }, async () => {
     // slow finishes only once top is live: with round barriers (or one load at a time) the run
     // would never end.
