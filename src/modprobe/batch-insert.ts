@@ -13,6 +13,8 @@ import { ModprobeSession } from "./session";
  * starts, the same errors); a module already in the kernel when its turn comes counts as
  * loaded, as it does for kmod.
  */
+
+/** How this session plans: its options, its kernel state, its warnings. */
 function batchSettings(session: ModprobeSession): BatchSettings {
   return {
     useBlacklist: session.options.useBlacklist,
