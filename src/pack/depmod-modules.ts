@@ -2,7 +2,7 @@ import { ModbundleError } from "../errors";
 import { DepmodModule, depmodModule } from "../index/depmod";
 import { Interner } from "../util/interner";
 import { checkListedModule } from "../tree/scan";
-import { ReusableReader } from "./module-reader";
+import { ReusableReader, SectionReader } from "./module-reader";
 import { TreeModule, parseTreeModule, unreadableTreeModule } from "./tree-module";
 
 /**
@@ -34,13 +34,15 @@ export interface ModuleQueue {
 }
 
 /** What depmod reads of a module (the CRCs of its exports, elsewhere, it does not need). */
-const DEPMOD_SECTIONS = [".symtab", ".strtab", ".modinfo", "__versions", "__ksymtab_strings"];
+export const DEPMOD_SECTIONS = [".symtab", ".strtab", ".modinfo", "__versions", "__ksymtab_strings"];
 /** Files taken at a time: few enough to share the work out evenly, enough to keep the counter cold. */
 const BATCH = 16;
 
-/** Parses files from the queue until it is empty, giving each to `take` with its position in `files`. */
-export async function parseQueued(queue: ModuleQueue, take: (position: number, parsed: ParsedModule | NotAModuleFile) => void): Promise<void> {
-  const reader = new ReusableReader();
+/**
+ * Parses files from the queue until it is empty, giving each to `take` with its position in
+ * `files`; read by `reader`, which is asked for them in the queue's order.
+ */
+export async function parseQueued(queue: ModuleQueue, take: (position: number, parsed: ParsedModule | NotAModuleFile) => void, reader: SectionReader = new ReusableReader()): Promise<void> {
   const interner = new Interner();
   const { files } = queue;
   for (let start = Atomics.add(queue.next, 0, BATCH); start < files.length; start = Atomics.add(queue.next, 0, BATCH)) {
@@ -48,7 +50,7 @@ export async function parseQueued(queue: ModuleQueue, take: (position: number, p
   }
 }
 
-export async function parseModule(file: DepmodFile, reader: ReusableReader, interner: Interner): Promise<ParsedModule | NotAModuleFile> {
+export async function parseModule(file: DepmodFile, reader: SectionReader, interner: Interner): Promise<ParsedModule | NotAModuleFile> {
   let tree: TreeModule;
   try {
     const raw = reader.readSections(file, DEPMOD_SECTIONS);

@@ -1,5 +1,4 @@
 import fs = require("node:fs");
-import os = require("node:os");
 import path = require("node:path");
 import { ModbundleError, describeSystemError } from "../errors";
 import { startOwnWorker } from "../code-cache";
@@ -9,11 +8,13 @@ import { ModuleIndex } from "../index/types";
 import { ListedModule, TreeEntry, listModuleTree, scanModuleTree } from "../tree/scan";
 import { createExclusive, temporaryPathFor } from "../io/exclusive";
 import { Interner } from "../util/interner";
-import { DepmodFile, ModuleQueue, NotAModuleFile, ParsedModule, parseModule, parseQueued } from "./depmod-modules";
+import { idleProcessors } from "../util/idle-processors";
+import { DEPMOD_SECTIONS, DepmodFile, ModuleQueue, NotAModuleFile, ParsedModule, parseModule, parseQueued } from "./depmod-modules";
 import { ParsedBatch, decodeParsed, encodeBinsRequest } from "./depmod-transfer";
 import type { DepmodWorkerAnswer, DepmodWorkerData, DepmodWorkerRequest } from "./depmod-worker";
 import type { Worker } from "node:worker_threads";
 import { ReusableReader } from "./module-reader";
+import { ReadAhead } from "./read-ahead";
 
 /**
  * `modbundle depmod`: depmod's index files, text and .bin, computed from a module directory
@@ -22,40 +23,35 @@ import { ReusableReader } from "./module-reader";
  * new one, never a part. A broken or unreadable module is reported as depmod reports it and
  * listed with no dependencies.
  *
- * depmod itself is single-threaded; parsing the modules (most of the work, checking the files
- * listed unchecked included) and writing modules.alias.bin and modules.symbols.bin are shared
- * here with a worker thread when two processors are idle and the tree is big enough to repay
- * starting one. The worker starts while the tree is walked and hands its modules back packed
- * (depmod-transfer.ts): sent as objects, their copying cost the main thread more than parsing
- * them itself. Two, not one: V8's compiler and collector threads already keep about one
- * processor busy beside the main thread (on Debian's amd64 tree, 0.9 s of 2.4 s of processor
- * time), and a worker compiles and collects for itself again (3.3 s in all): with only one
- * processor to spare it finished later than the main thread alone.
+ * depmod itself is single-threaded; here a worker thread takes a share of the work when the tree
+ * is big enough to repay starting one and a processor is idle for it (idleProcessors, at the
+ * start). The worker starts while the tree is walked.
+ * - Two processors idle: the worker parses modules alongside the main thread (checking the files
+ *   listed unchecked included) and hands them back packed (depmod-transfer.ts): sent as objects,
+ *   their copying cost the main thread more than parsing them itself. It then writes
+ *   modules.alias.bin and modules.symbols.bin (the costliest files) while the main thread writes
+ *   the others.
+ * - One: the worker only reads the files ahead of the main thread (read-ahead.ts), at the lowest
+ *   priority. Parsing too would need more than one processor: V8's compiler and collector
+ *   threads already keep about one busy beside the main thread (on Debian's amd64 tree, 0.9 s of
+ *   2.4 s of processor time), and a parsing worker compiles and collects for itself again (3.3 s
+ *   in all); it finished later than the main thread alone. Reading is a loop of system calls
+ *   with little to compile, a fifth of the main thread's time, and what the worker does not get
+ *   to, the main thread reads itself.
+ * - None: a worker would only take processor time from the main thread.
  */
 export interface DepmodOptions {
   /** One line per broken or unreadable module file. */
   readonly onModuleError?: (message: string) => void;
-  /** Whether to share the work with a second thread (default: see above). */
-  readonly worker?: boolean;
+  /** What a worker thread does: parse, read ahead, or nothing (default: by idle processors, see above). */
+  readonly worker?: WorkerMode;
 }
+
+export type WorkerMode = "parse" | "read" | false;
 
 const WORKER_THRESHOLD = 256;
 /** What the worker writes while the main thread writes the rest. */
 const WORKER_FILES: ReadonlySet<IndexFileName> = new Set(["modules.alias.bin", "modules.symbols.bin"]);
-
-/**
- * Whether two processors are idle now: at least two fewer runnable tasks (this one included)
- * than processors, by the kernel's count in /proc/loadavg (its fourth field, "running/total").
- */
-function processorsToSpare(): boolean {
-  let running: number;
-  try {
-    running = Number(fs.readFileSync("/proc/loadavg", "latin1").split(" ")[3]?.split("/")[0]);
-  } catch {
-    return os.availableParallelism() > 2;
-  }
-  return Number.isInteger(running) && running + 2 <= os.availableParallelism();
-}
 
 export async function computeDepmodFiles(moduleDir: string, kernelVersion: string, options: DepmodOptions = {}): Promise<IndexFile[]> {
   const files = await computeFrom(() => listModuleTree(moduleDir, { followListLinks: true }), kernelVersion, options);
@@ -70,12 +66,20 @@ export async function computeDepmodFiles(moduleDir: string, kernelVersion: strin
   return again;
 }
 
+/** What the second thread does when the caller does not say: see DepmodOptions. */
+function defaultMode(): WorkerMode {
+  const idle = idleProcessors();
+  return idle >= 2 ? "parse" : idle === 1 ? "read" : false;
+}
+
 /** The files, from the tree `list` gives; undefined when a file it listed unchecked is a directory. */
 async function computeFrom(list: () => { modules: readonly ListedModule[]; supportFiles: readonly TreeEntry[] }, kernelVersion: string, options: DepmodOptions): Promise<IndexFile[] | undefined> {
   // The worker starts while the tree is walked (its start-up would otherwise be waited for), and
   // is let go if the tree turns out too small to repay it.
   const next = new Int32Array(new SharedArrayBuffer(4));
-  let worker = (options.worker ?? processorsToSpare()) ? DepmodWorker.start(next) : undefined;
+  const mode = options.worker ?? defaultMode();
+  let worker = mode ? DepmodWorker.start(next) : undefined;
+  let readAhead: ReadAhead | undefined;
   try {
     const tree = list();
     if (worker && options.worker === undefined && tree.modules.length < WORKER_THRESHOLD) {
@@ -83,7 +87,8 @@ async function computeFrom(list: () => { modules: readonly ListedModule[]; suppo
       worker = undefined;
     }
     const queue: ModuleQueue = { files: tree.modules, next };
-    worker?.give(queue.files);
+    if (mode === "parse") worker?.give(queue.files);
+    else if (worker) readAhead = worker.readAhead(queue.files);
     const lists = new Map<string, Buffer>();
     for (const entry of tree.supportFiles) {
       try {
@@ -93,8 +98,9 @@ async function computeFrom(list: () => { modules: readonly ListedModule[]; suppo
       }
     }
     const parsed = new Map<number, ParsedModule | NotAModuleFile>();
-    await parseQueued(queue, (position, one) => parsed.set(position, one));
-    const theirs = worker ? await worker.parsed : undefined;
+    await parseQueued(queue, (position, one) => parsed.set(position, one), readAhead);
+    readAhead?.close();
+    const theirs = worker && mode === "parse" ? await worker.parsed : undefined;
     const fromWorker = theirs ? decodeParsed(theirs, queue.files) : new Map<number, ParsedModule>();
     // Whatever the worker took and did not give back (it failed to start, say) is parsed here.
     const reader = new ReusableReader();
@@ -112,11 +118,12 @@ async function computeFrom(list: () => { modules: readonly ListedModule[]; suppo
     }
     const index = computeIndex({ kernelVersion, modules, ...listsInput(lists) });
     const builtinLists = { modulesBuiltin: lists.get("modules.builtin"), modulesBuiltinModinfo: lists.get("modules.builtin.modinfo") };
-    const elsewhere = worker?.renderBins(index);
+    const elsewhere = mode === "parse" ? worker?.renderBins(index) : undefined;
     const files = INDEX_FILE_ORDER.map((name) => ({ name, data: elsewhere && WORKER_FILES.has(name) ? undefined : renderIndexFile(index, name, builtinLists) }));
     const bins = await elsewhere;
     return files.map(({ name, data }) => ({ name, data: data ?? bins?.get(name) ?? renderIndexFile(index, name, builtinLists) }));
   } finally {
+    readAhead?.close();
     worker?.close();
   }
 }
@@ -175,6 +182,13 @@ class DepmodWorker {
   }
 
   /** WORKER_FILES, written by the worker; undefined when it could not. */
+  /** The files, read ahead by the worker (a worker that could not start reads none of them). */
+  readAhead(files: readonly DepmodFile[]): ReadAhead {
+    const reader = new ReadAhead(files);
+    this.worker?.postMessage({ kind: "read", ...reader.request(DEPMOD_SECTIONS) } satisfies DepmodWorkerRequest);
+    return reader;
+  }
+
   renderBins(index: ModuleIndex): Promise<ReadonlyMap<IndexFileName, Buffer> | undefined> {
     if (!this.worker) return Promise.resolve(undefined);
     const answer = new Promise<ReadonlyMap<IndexFileName, Buffer> | undefined>((resolve) => {

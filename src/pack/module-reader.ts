@@ -16,53 +16,30 @@ export interface ModuleFileEntry {
  */
 export type NotRegularFile = "directory" | "other";
 
+/** Where a module's sections come from (ReusableReader, or ReadAhead's second thread). */
+export interface SectionReader {
+  readSections(entry: ModuleFileEntry, sections: readonly string[]): Buffer | NotRegularFile;
+}
+
 /**
  * One buffer, grown as needed, that every module is read into in turn: pack and depmod allocate
  * almost nothing per module, which keeps their memory flat and the garbage collector idle.
  */
-export class ReusableReader {
+export class ReusableReader implements SectionReader {
   private buffer = Buffer.alloc(1 << 20);
   /** The ranges of `buffer` the last read filled: zeroed again before the next sparse read. */
-  private dirty: number[] = [];
+  private readonly dirty: number[] = [];
 
   /**
-   * Only the header, section table and named sections of an uncompressed module (the rest
-   * zeros, never another file's bytes); a compressed one whole. The buffer is reused by the
-   * next call. What a file listed unchecked is, is told by fstat of the open file rather than by
-   * a stat before the open: each resolves the path (through a link, into the tree it points to),
-   * and on a tree of links the stats cost as much as the opens. O_NONBLOCK: a FIFO must not
-   * block the open.
+   * Only the header, section table and named sections of an uncompressed module (see
+   * readModuleSections); the buffer is reused by the next call.
    */
   readSections(entry: ModuleFileEntry, sections: readonly string[]): Buffer | NotRegularFile {
-    let fd: number;
-    try {
-      fd = fs.openSync(entry.absolute, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
-    } catch (error) {
-      throw new ModbundleError("EIO", `${entry.absolute}: ${describeSystemError(error)}`);
-    }
-    try {
-      const stat = fs.fstatSync(fd);
-      if (entry.unchecked && !stat.isFile()) return stat.isDirectory() ? "directory" : "other";
-      const size = stat.size;
+    return readModuleSections(entry, sections, (size) => {
       this.reserve(size);
       this.clean();
-      const buffer = this.buffer;
-      const read = (offset: number, length: number): void => {
-        this.dirty.push(offset, length);
-        let done = 0;
-        while (done < length) {
-          const n = fs.readSync(fd, buffer, offset + done, length - done, offset + done);
-          if (n === 0) throw new ModbundleError("EIO", `${entry.absolute}: file shrank while being read`);
-          done += n;
-        }
-      };
-      return readElfParts(read, size, buffer, sections);
-    } catch (error) {
-      if (error instanceof ModbundleError) throw error;
-      throw new ModbundleError("EIO", `${entry.absolute}: ${describeSystemError(error)}`);
-    } finally {
-      fs.closeSync(fd);
-    }
+      return this.buffer;
+    }, this.dirty);
   }
 
   read(entry: ModuleFileEntry): Buffer {
@@ -94,13 +71,52 @@ export class ReusableReader {
   private reserve(size: number): void {
     if (size <= this.buffer.length) return;
     this.buffer = Buffer.alloc(Math.max(size, this.buffer.length * 2));
-    this.dirty = [];
+    this.dirty.length = 0;
   }
 
   /** Zeroes what the last read filled (a sixth of a module's bytes, where zeroing all would cost a read's worth). */
   private clean(): void {
     const dirty = this.dirty;
     for (let k = 0; k < dirty.length; k += 2) this.buffer.fill(0, dirty[k], Math.min(dirty[k] + dirty[k + 1], this.buffer.length));
-    this.dirty = [];
+    dirty.length = 0;
+  }
+}
+
+/**
+ * Only the header, section table and named sections of an uncompressed module (the rest zeros,
+ * never another file's bytes); a compressed one whole. `bufferFor(size)` gives the buffer to read
+ * into, at least `size` bytes and all zeros up to there; `filled` gets the [offset, length] pairs
+ * written, for the caller to zero again before it reuses the buffer. What a file listed unchecked
+ * is, is told by fstat of the open file rather than by a stat before the open: each resolves the
+ * path (through a link, into the tree it points to), and on a tree of links the stats cost as
+ * much as the opens. O_NONBLOCK: a FIFO must not block the open.
+ */
+export function readModuleSections(entry: ModuleFileEntry, sections: readonly string[], bufferFor: (size: number) => Buffer, filled: number[]): Buffer | NotRegularFile {
+  let fd: number;
+  try {
+    fd = fs.openSync(entry.absolute, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+  } catch (error) {
+    throw new ModbundleError("EIO", `${entry.absolute}: ${describeSystemError(error)}`);
+  }
+  try {
+    const stat = fs.fstatSync(fd);
+    if (entry.unchecked && !stat.isFile()) return stat.isDirectory() ? "directory" : "other";
+    const size = stat.size;
+    const buffer = bufferFor(size);
+    const read = (offset: number, length: number): void => {
+      filled.push(offset, length);
+      let done = 0;
+      while (done < length) {
+        const n = fs.readSync(fd, buffer, offset + done, length - done, offset + done);
+        if (n === 0) throw new ModbundleError("EIO", `${entry.absolute}: file shrank while being read`);
+        done += n;
+      }
+    };
+    return readElfParts(read, size, buffer, sections);
+  } catch (error) {
+    if (error instanceof ModbundleError) throw error;
+    throw new ModbundleError("EIO", `${entry.absolute}: ${describeSystemError(error)}`);
+  } finally {
+    fs.closeSync(fd);
   }
 }

@@ -76,8 +76,8 @@ describe("pack of a tree with broken modules", () => {
       assert.equal(lines.length, BROKEN.length, lines.join("\n"));
       for (const name of BROKEN) assert.ok(lines.some((l) => l.startsWith(`failed to load symbols from ${moduleDir}/kernel/drivers/${name}: `)), name);
     };
-    // Both ways the modules may be parsed: in one thread, and shared with a worker thread.
-    for (const worker of [false, true]) {
+    // Every way the modules may be read and parsed: in one thread, or with a worker thread.
+    for (const worker of [false, "parse", "read"] as const) {
       const lines: string[] = [];
       const files = await computeDepmodFiles(moduleDir, VERSION, { worker, onModuleError: (line) => lines.push(line) });
       reported(lines);
