@@ -69,6 +69,11 @@ export class Bundle {
     }
   }
 
+  /** Whether prefetchMembers does anything (a remote bundle). */
+  get prefetches(): boolean {
+    return this.source.prefetch !== undefined;
+  }
+
   /**
    * A hint that these members will be read (with their cpio headers when `withHeaders`), so that
    * a remote bundle fetches them together; for a file this does nothing.

@@ -86,6 +86,9 @@ export async function runStep(session: ModprobeSession, module: ModuleHandle, op
  */
 export function prefetchLoads(session: ModprobeSession, loads: ReadonlyArray<{ readonly module: ModuleHandle; readonly useCommand: boolean }>): void {
   const { ctx } = session;
+  // Working out which modules those are asks the kernel about each: worth it only when it
+  // fetches something.
+  if (!ctx.db.prefetches) return;
   const numbers = loads.flatMap(({ module, useCommand }) => {
     const number = ctx.moduleNumber(module);
     return number >= 0 && !useCommand && !session.isInKernel(module) ? [number] : [];

@@ -80,6 +80,11 @@ export class ModuleDatabase {
     return this.lookup.matchSymbol(query);
   }
 
+  /** Whether prefetchModules does anything: only a remote bundle fetches ahead. */
+  get prefetches(): boolean {
+    return this.bundle?.prefetches ?? false;
+  }
+
   /** A hint that these modules will be read: a remote bundle fetches them together. */
   prefetchModules(modules: readonly number[]): void {
     const bundle = this.bundle;

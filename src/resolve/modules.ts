@@ -28,6 +28,8 @@ export class ModuleContext {
   private readonly installs = new Map<string, string | null>();
   private readonly removes = new Map<string, string | null>();
   private readonly dependencyLists = new Map<ModuleHandle, readonly ModuleHandle[]>();
+  /** Numbers by module name: a batch asks for the same modules' numbers at each of its steps. */
+  private readonly numbers = new Map<string, number>();
 
   constructor(
     readonly db: ModuleDatabase,
@@ -53,7 +55,12 @@ export class ModuleContext {
 
   /** The module's number in the database, or -1 when it has no modules.dep entry. */
   moduleNumber(handle: ModuleHandle): number {
-    return this.db.findModule(handle.name);
+    let number = this.numbers.get(handle.name);
+    if (number === undefined) {
+      number = this.db.findModule(handle.name);
+      this.numbers.set(handle.name, number);
+    }
+    return number;
   }
 
   path(handle: ModuleHandle): string | undefined {
