@@ -7,8 +7,9 @@
 // call is routed to the package's own folder, found at run time from the bundle's place in
 // node_modules (the dependencies may be hoisted or nested). The single executable bundles the
 // same JavaScript and routes the call to its assets instead (scripts/build-sea.mjs).
+import { readdirSync } from "node:fs";
 import { createRequire } from "node:module";
-import { dirname, join, resolve } from "node:path";
+import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -18,10 +19,26 @@ export const FFI_ENTRY = createRequire(join(root, "package.json")).resolve("ffi-
 export const FFI_OUTFILE = "dist/kernel/ffi.js";
 
 const PACKAGES = [
-  // [the importer's path contains, how to find the package's package.json at run time]
-  ["/ffi-napi/", 'require.resolve("ffi-napi/package.json")'],
-  ["/ref-napi/", 'createRequire(require.resolve("ffi-napi/package.json")).resolve("@2060.io/ref-napi/package.json")'],
+  // [the importer's path contains, how to find the package's package.json at run time, the package]
+  ["/ffi-napi/", 'require.resolve("ffi-napi/package.json")', "ffi-napi"],
+  ["/ref-napi/", 'createRequire(require.resolve("ffi-napi/package.json")).resolve("@2060.io/ref-napi/package.json")', "@2060.io/ref-napi"],
 ];
+
+/**
+ * The addon node-gyp-build loads for `name` as this build's node_modules holds it (the one .node
+ * file in build/Release), relative to dist/kernel/; undefined when it is not there as one file.
+ */
+function builtAddon(name) {
+  const manifest = createRequire(createRequire(join(root, "package.json")).resolve("ffi-napi/package.json")).resolve(`${name}/package.json`);
+  const release = join(dirname(manifest), "build", "Release");
+  let addons;
+  try {
+    addons = readdirSync(release).filter((file) => file.endsWith(".node"));
+  } catch {
+    return undefined;
+  }
+  return addons.length === 1 ? relative(join(root, "dist", "kernel"), join(release, addons[0])) : undefined;
+}
 
 /** Where ffi-napi's JavaScript and the packages it brings in live in node_modules. */
 const FFI_PACKAGES = ["/ffi-napi/", "/ref-napi/", "/ref-struct-di/"];
@@ -62,14 +79,28 @@ export const npmAddons = {
       if (index < 0) return { errors: [{ text: `node-gyp-build required by ${args.importer}, whose addon the build does not know` }] };
       return { path: String(index), namespace: "npm-addon" };
     });
-    b.onLoad({ filter: /.*/, namespace: "npm-addon" }, (args) => ({
-      contents: [
-        'const { createRequire } = require("node:module");',
-        'const path = require("node:path");',
-        `module.exports = () => { const manifest = ${PACKAGES[Number(args.path)][1]}; return createRequire(manifest)("node-gyp-build")(path.dirname(manifest)); };`,
-      ].join("\n"),
-      loader: "js",
-    }));
+    // The addon is first looked for where it was at build time, relative to dist/ (this
+    // repository, and a package whose dependencies npm nested under it): finding it through
+    // node_modules (four resolutions and node-gyp-build's directory listings) costs a tenth of a
+    // second in an emulated guest. node-gyp-build's PREBUILDS_ONLY skips build/ as it does there.
+    b.onLoad({ filter: /.*/, namespace: "npm-addon" }, (args) => {
+      const [, findManifest, name] = PACKAGES[Number(args.path)];
+      const built = builtAddon(name);
+      return {
+        contents: [
+          'const { createRequire } = require("node:module");',
+          'const path = require("node:path");',
+          "module.exports = () => {",
+          ...(built === undefined
+            ? []
+            : [`  const built = path.join(__dirname, ${JSON.stringify(built)});`, '  if (!process.env.PREBUILDS_ONLY && require("node:fs").existsSync(built)) return require(built);']),
+          `  const manifest = ${findManifest};`,
+          '  return createRequire(manifest)("node-gyp-build")(path.dirname(manifest));',
+          "};",
+        ].join("\n"),
+        loader: "js",
+      };
+    });
     // Our require("ffi-napi"): dist/kernel/ffi.js, from any file one folder below dist/.
     b.onResolve({ filter: /^ffi-napi$/ }, (args) => (args.importer.includes("/native-bindings/") ? { path: "ffi-napi", namespace: "own-ffi" } : undefined));
     b.onLoad({ filter: /.*/, namespace: "own-ffi" }, () => ({

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { it } from "node:test";
 import { REPO_ROOT } from "../helpers/paths";
@@ -32,4 +33,34 @@ it("dist/kernel/ffi.js holds ffi-napi's JavaScript and finds the addons in node_
   ].join("\n");
   const result = spawnSync(process.execPath, ["-e", script], { encoding: "utf8", timeout: 60_000 });
   assert.equal(result.stdout, "true ", result.stderr);
+});
+
+/**
+ * ffi.js looks for each addon where the build found it, relative to dist/, and otherwise finds
+ * it through node_modules as npm placed it: here ffi.js sits in a package installed beside its
+ * dependencies (hoisted), where the build's relative place holds nothing. The addons it loads
+ * must be the ones in that node_modules.
+ */
+it("dist/kernel/ffi.js finds the addons through node_modules when they are not where the build found them", (t) => {
+  const prefix = fs.mkdtempSync(path.join(os.tmpdir(), "modbundle-ffi-hoisted-"));
+  t.after(() => fs.rmSync(prefix, { recursive: true, force: true }));
+  const modules = path.join(prefix, "node_modules");
+  const kernel = path.join(modules, "modbundle", "dist", "kernel");
+  fs.mkdirSync(kernel, { recursive: true });
+  fs.mkdirSync(path.join(modules, "@2060.io"));
+  // Copies, so that where the addons were loaded from tells which way they were found.
+  for (const name of ["ffi-napi", "@2060.io/ref-napi"]) fs.cpSync(path.join(REPO_ROOT, "node_modules", name), path.join(modules, name), { recursive: true });
+  fs.symlinkSync(path.join(REPO_ROOT, "node_modules", "node-gyp-build"), path.join(modules, "node-gyp-build"));
+  const ffiFile = path.join(kernel, "ffi.js");
+  fs.copyFileSync(path.join(REPO_ROOT, "dist", "kernel", "ffi.js"), ffiFile);
+  assert.equal(fs.existsSync(path.join(kernel, "..", "..", "node_modules")), false);
+  const loader = path.join(REPO_ROOT, "build", "src", "code-cache.js");
+  const script = [
+    `const ffi = require(${JSON.stringify(loader)}).loadOwnModule(${JSON.stringify(ffiFile)});`,
+    'const getpid = ffi.ForeignFunction(new ffi.DynamicLibrary().get("getpid"), "int", []);',
+    'const addons = Object.keys(require.cache).filter((f) => f.endsWith(".node"));',
+    `process.stdout.write(String(getpid() === process.pid) + " " + addons.length + " " + addons.every((f) => f.startsWith(${JSON.stringify(modules + "/")})));`,
+  ].join("\n");
+  const result = spawnSync(process.execPath, ["-e", script], { encoding: "utf8", timeout: 60_000 });
+  assert.equal(result.stdout, "true 2 true", result.stderr);
 });
