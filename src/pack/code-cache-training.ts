@@ -10,10 +10,10 @@ import type { IndexAlias, IndexModule, ModuleIndex } from "../index/types";
  * The build's training of modprobe's code cache (scripts/build.mjs; see createTrainedCodeCache):
  * modprobe's file is run on a small bundle written here, for what the kernel and users ask of it
  * most: a lookup by name with its dependencies and softdeps (--show-depends), one by modalias
- * (-R), a dry run (-n -v) and a configuration file to parse. The cache then holds the functions
- * those runs compile and nothing else. A lookup's path does not depend on the bundle's size, so
- * a bundle of a few modules trains it; its aliases include a group large enough to be matched
- * through the prefilter, as Debian's PCI aliases are.
+ * (-R), a dry run (-n -v), inserts (into a kernel that takes anything) and a configuration file
+ * to parse. The cache then holds the functions those runs compile and nothing else. A lookup's
+ * path does not depend on the bundle's size, so a bundle of a few modules trains it; its aliases
+ * include a group large enough to be matched through the prefilter, as Debian's PCI aliases are.
  */
 const VERSION = "0.0.0-training";
 const PCI_ALIAS_PREFIX = "pci:v00008086d";
@@ -67,7 +67,18 @@ export async function trainModprobeCodeCache(file: string): Promise<void> {
       { args: [...common, "-R", `${PCI_ALIAS_PREFIX}0000100Esv00001AF4sd00001100bc02sc00i00`], expect: "beta\ndelta\n" },
       { args: [...common, "-R", `${PCI_ALIAS_PREFIX}00001234sv00001AF4sd00001100bc03sc2Ai00`], expect: "gamma\n" },
       { args: [...common, "-n", "-v", "training-alias"], expect: "insmod /lib/modules/0.0.0-training/kernel/alpha.ko param=1" },
+      // Inserts (the kernel's own requests are): one at a time, and through the batch executor.
+      { args: [...common, "-v", "-j", "1", "training-alias"], expect: "insmod /lib/modules/0.0.0-training/kernel/alpha.ko param=1" },
+      { args: [...common, "-v", "-j", "2", "-a", "training-alias", "beta"], expect: "insmod /lib/modules/0.0.0-training/kernel/beta.ko" },
     ];
+    // A kernel that takes every image and keeps nothing: a trained run reads and checks the
+    // module's bytes as a real insert does, and never reaches a system call.
+    const kernel = {
+      initstate: () => undefined,
+      inKernelDecompression: () => undefined,
+      loadModule: () => Promise.resolve(),
+      parallelLoads: () => undefined,
+    } as unknown as ReturnType<CommandIO["kernel"]>;
     const cache = await createTrainedCodeCache(modprobeFile, async (exports) => {
       const run = (exports as { run: KmodCommand }).run;
       for (const { args, expect } of runs) {
@@ -77,7 +88,7 @@ export async function trainModprobeCodeCache(file: string): Promise<void> {
           env: {},
           stdout: (text) => (output += text),
           stderr: (text) => (output += text),
-          kernel: () => ({ initstate: () => undefined }) as unknown as ReturnType<CommandIO["kernel"]>,
+          kernel: () => kernel,
           system: () => 0,
           kernelCmdline: () => "BOOT_IMAGE=/vmlinuz root=/dev/vda1 ro quiet alpha.param=2 modprobe.blacklist=gamma",
           release: () => VERSION,
