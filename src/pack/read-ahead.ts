@@ -148,9 +148,13 @@ export function serveReadAhead(request: ReadAheadRequest): void {
         return start;
       }
       // Set before RELEASED is read, as the main thread sets RELEASED before it reads WAKE_AT:
-      // either it sees that the worker waits, or the worker sees what it released.
-      Atomics.store(control, WAKE_AT, wakeAt(placed, ring.length / 4));
-      Atomics.wait(control, RELEASED, Atomics.load(control, RELEASED));
+      // either it sees that the worker waits (and wakes it), or the worker sees what it
+      // released, and waits only if that is not enough yet (a RELEASED already past WAKE_AT,
+      // the main thread's last, might never be followed by a notify).
+      const wake = wakeAt(placed, ring.length / 4);
+      Atomics.store(control, WAKE_AT, wake);
+      const seen = Atomics.load(control, RELEASED);
+      if (seen < wake) Atomics.wait(control, RELEASED, seen);
     }
   };
 
