@@ -258,10 +258,20 @@ export class IndexSections {
     return pool.toString("latin1", off, off + len);
   }
 
-  /** Compares `key` with a pooled string, as Buffer.compare would order them. */
-  compareTo(key: Buffer, pool: Buffer, off: number, len: number): number {
+  /**
+   * Compares the byte string `key` with a pooled string, in the order Buffer.compare gives their
+   * bytes (the sign is what counts). Byte by byte here: a name differs from most others within
+   * its first bytes, and Buffer#compare's checks of its arguments, with the bytes of the key
+   * made first, cost more than that (two thirds of a lookup's time in a profile).
+   */
+  compareTo(key: string, pool: Buffer, off: number, len: number): number {
     if (off > pool.length || len > pool.length - off) throw this.corrupt(`string ${off}+${len} lies outside the string table`);
-    return key.compare(pool, off, off + len);
+    const common = Math.min(key.length, len);
+    for (let i = 0; i < common; i++) {
+      const difference = (key.charCodeAt(i) & 0xff) - pool[off + i];
+      if (difference !== 0) return difference;
+    }
+    return key.length - len;
   }
 
   below(value: number, limit: number, what: string): number {
@@ -278,13 +288,12 @@ export class IndexSections {
    * (nameOf(i), nameOf(i) + 1 words). Returns the record number or -1.
    */
   search(key: string, count: number, strings: Buffer, nameWord: (i: number) => number, words: Uint32Array): number {
-    const bytes = Buffer.from(key, "latin1");
     let lo = 0;
     let hi = count;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
       const at = nameWord(mid);
-      const c = this.compareTo(bytes, strings, words[at], words[at + 1]);
+      const c = this.compareTo(key, strings, words[at], words[at + 1]);
       if (c === 0) return mid;
       if (c > 0) lo = mid + 1;
       else hi = mid;
