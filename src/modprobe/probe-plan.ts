@@ -1,4 +1,3 @@
-import { fnmatch } from "../util/fnmatch";
 import { lookupModules } from "../resolve/lookup";
 import { ModuleContext, ModuleHandle } from "../resolve/modules";
 
@@ -55,7 +54,7 @@ const softdepsKnown = new WeakMap<ModuleContext, Map<ModuleHandle, { softdeps: S
 
 function findSoftdeps(ctx: ModuleContext, module: ModuleHandle): { softdeps: Softdeps; warnings: readonly string[] } {
   const warnings: string[] = [];
-  const line = ctx.config.softdeps.find((s) => fnmatch(s.module, module.name));
+  const line = ctx.softdepLine(module.name);
   if (!line) return { softdeps: { pre: [], post: [] }, warnings };
   const resolve = (names: readonly string[]): ModuleHandle[] =>
     names.flatMap((name) => {

@@ -1,5 +1,5 @@
-import { ModprobeConfig } from "../config/types";
-import { fnmatch } from "../util/fnmatch";
+import { ConfigCommand, ConfigSoftdep, ModprobeConfig } from "../config/types";
+import { FirstMatch } from "../util/fnmatch";
 import { normalizeModuleName } from "../util/modname";
 import { ModuleDatabase } from "./module-db";
 
@@ -25,8 +25,9 @@ export class ModuleHandle {
 export class ModuleContext {
   /** name -> alias ("" for none) -> handle. */
   private readonly pool = new Map<string, Map<string, ModuleHandle>>();
-  private readonly installs = new Map<string, string | null>();
-  private readonly removes = new Map<string, string | null>();
+  private installLines: FirstMatch<ConfigCommand> | undefined;
+  private removeLines: FirstMatch<ConfigCommand> | undefined;
+  private softdepLines: FirstMatch<ConfigSoftdep> | undefined;
   private readonly dependencyLists = new Map<ModuleHandle, readonly ModuleHandle[]>();
   /** Numbers by module name: a batch asks for the same modules' numbers at each of its steps. */
   private readonly numbers = new Map<string, number>();
@@ -92,21 +93,17 @@ export class ModuleContext {
   /** The first install command whose pattern matches the name. */
   installCommand(handle: ModuleHandle): string | undefined {
     if (handle.installCommand !== undefined) return handle.installCommand;
-    return this.firstCommand(this.installs, this.config.installs, handle.name);
+    return (this.installLines ??= new FirstMatch(this.config.installs, (c) => c.module)).find(handle.name)?.command;
   }
 
   removeCommand(handle: ModuleHandle): string | undefined {
     if (handle.removeCommand !== undefined) return handle.removeCommand;
-    return this.firstCommand(this.removes, this.config.removes, handle.name);
+    return (this.removeLines ??= new FirstMatch(this.config.removes, (c) => c.module)).find(handle.name)?.command;
   }
 
-  private firstCommand(cache: Map<string, string | null>, list: ModprobeConfig["installs"], name: string): string | undefined {
-    let found = cache.get(name);
-    if (found === undefined) {
-      found = list.find((c) => fnmatch(c.module, name))?.command ?? null;
-      cache.set(name, found);
-    }
-    return found ?? undefined;
+  /** The first softdep line whose pattern matches the name. */
+  softdepLine(name: string): ConfigSoftdep | undefined {
+    return (this.softdepLines ??= new FirstMatch(this.config.softdeps, (s) => s.module)).find(name);
   }
 
   /** Options from the configuration for the module's name or alias, joined by spaces. */

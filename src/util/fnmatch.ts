@@ -269,3 +269,34 @@ function collatingSymbolEnd(pattern: string, dot: number): number {
   }
   return -1;
 }
+
+/**
+ * The first of a list of patterns that matches a name, as a scan with fnmatch from the start
+ * finds it, without trying each: the plain names among the patterns (most softdep lines and
+ * install commands of a configuration, every line of modules.softdep) are looked up in a map,
+ * and only the other patterns that come before that plain match are tried.
+ */
+export class FirstMatch<T> {
+  private readonly plain = new Map<string, number>();
+  private readonly others: Array<{ readonly at: number; readonly pattern: CompiledPattern }> = [];
+
+  constructor(
+    private readonly items: readonly T[],
+    patternOf: (item: T) => string,
+  ) {
+    items.forEach((item, at) => {
+      const pattern = compilePattern(patternOf(item));
+      if (pattern.stars) this.others.push({ at, pattern });
+      else if (!this.plain.has(pattern.pattern)) this.plain.set(pattern.pattern, at);
+    });
+  }
+
+  find(name: string): T | undefined {
+    const plainAt = this.plain.get(name) ?? this.items.length;
+    for (const { at, pattern } of this.others) {
+      if (at > plainAt) break;
+      if (matchCompiled(pattern, name)) return this.items[at];
+    }
+    return this.items[plainAt];
+  }
+}

@@ -3,7 +3,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, it } from "node:test";
-import { compilePattern, fnmatch, matchCompiled } from "../../src/util/fnmatch";
+import { compilePattern, FirstMatch, fnmatch, matchCompiled } from "../../src/util/fnmatch";
 import { tempDir } from "../helpers/paths";
 
 /**
@@ -81,5 +81,35 @@ describe("fnmatch", () => {
     const start = process.hrtime.bigint();
     assert.equal(fnmatch("*a*a*a*a*a*a*a*a*b", text), false);
     assert.ok(Number(process.hrtime.bigint() - start) / 1e9 < 5, "no exponential backtracking");
+  });
+});
+
+/**
+ * FirstMatch finds what a scan of the list with fnmatch finds: lists mixing plain names (repeated
+ * too) with patterns of every kind, before and after the plain match, and names that match
+ * several, one or none.
+ */
+describe("FirstMatch", () => {
+  it("finds the first pattern that fnmatch matches, for every name", () => {
+    const pieces = ["a", "b", "ab", "*", "?", "[ab]", "[!a]", "\\*", "_", "-"];
+    let seed = 12345;
+    const random = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return (seed >>> 16) % n;
+    };
+    const word = (parts: readonly string[], most: number): string => Array.from({ length: 1 + random(most) }, () => parts[random(parts.length)]).join("");
+    let plainFound = 0;
+    for (let round = 0; round < 300; round++) {
+      const patterns = Array.from({ length: random(8) }, () => (random(2) === 0 ? word(["a", "b", "_"], 3) : word(pieces, 3)));
+      const first = new FirstMatch(patterns, (p) => p);
+      for (let n = 0; n < 20; n++) {
+        const plain = patterns.filter((p) => !/[*?[\\]/.test(p));
+        const name = plain.length > 0 && random(2) === 0 ? plain[random(plain.length)] : word(["a", "b", "_", "-", "*"], 4);
+        const expected = patterns.find((p) => fnmatch(p, name));
+        assert.equal(first.find(name), expected, `${JSON.stringify(patterns)} for ${name}`);
+        if (expected !== undefined && !/[*?[\\]/.test(expected)) plainFound++;
+      }
+    }
+    assert.ok(plainFound > 100, `only ${plainFound} plain matches were tried`);
   });
 });
