@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { spawnSync } from "node:child_process";
-import { CLI, fixtureModuleDir, median, runs, timeCommand } from "./common";
+import { CLI, EXTRA_CA_CERTS, fixtureModuleDir, median, runs, timeCommand, WITHOUT_EXTRA_CA_CERTS } from "./common";
 
 /**
  * Start-up cost: `modbundle modprobe --show-depends btrfs` and `modprobe -R <PCI modalias>` on the
@@ -53,6 +53,21 @@ function main(): void {
     const goal = target === undefined ? "" : ` (target <= ${target})`;
     console.log(`${label}: median ${(m * 1000).toFixed(1)} ms, ratio ${(m / b).toFixed(3)}${goal}, peak RSS ${(median(rss[k]) / 1024).toFixed(1)} MiB`);
   });
+  if (EXTRA_CA_CERTS !== undefined) {
+    const ours = commands.filter(([, , target]) => target !== undefined);
+    const plainBaseline: number[] = [];
+    const plain: number[][] = ours.map(() => []);
+    for (let i = 0; i < n; i++) {
+      plainBaseline.push(timeCommand(node, false, WITHOUT_EXTRA_CA_CERTS).seconds);
+      ours.forEach(([, c], k) => plain[k].push(timeCommand(c, false, WITHOUT_EXTRA_CA_CERTS).seconds));
+    }
+    const pb = median(plainBaseline);
+    console.log(`without NODE_EXTRA_CA_CERTS (${EXTRA_CA_CERTS}), as most machines run node: node -e 0 median ${(pb * 1000).toFixed(1)} ms`);
+    ours.forEach(([label, , target], k) => {
+      const m = median(plain[k]);
+      console.log(`${label}: median ${(m * 1000).toFixed(1)} ms, ratio ${(m / pb).toFixed(3)} (target <= ${target})`);
+    });
+  }
   fs.rmSync(work, { recursive: true, force: true });
 }
 
