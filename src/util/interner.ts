@@ -12,11 +12,19 @@
  * whose code units are their bytes. A slot holds a name's number and its hash side by side: a
  * probe that meets another name is told apart by the hash, in the same cache line, without
  * reading that name's string (a lookup misses the cache; a second miss per probe doubled its cost).
+ * A name met again is compared with a copy of the first one's bytes, kept with the others in one
+ * typed array, rather than with its string: reading the string a code unit at a time was most of
+ * a lookup's cost, and a tree's modules make some 400,000 lookups.
  */
 export class Interner {
   /** Pairs: a name's number (-1 for an empty slot), its hash. */
   private slots = new Int32Array(2 << INITIAL_BITS).fill(-1);
   private readonly strings: string[] = [];
+  /** Every name's bytes, one after another; where each starts and how long it is (-1: not latin1, never met by bytes). */
+  private bytes = new Uint8Array(1 << 12);
+  private used = 0;
+  private starts = new Int32Array(1 << INITIAL_BITS);
+  private lengths = new Int32Array(1 << INITIAL_BITS);
 
   /** How many distinct names there are; every number handed out is below it. */
   get size(): number {
@@ -62,7 +70,7 @@ export class Interner {
     const mask = (slots.length >> 1) - 1;
     for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
       const known = slots[2 * slot];
-      if (known < 0) return this.strings[this.add(slot, hash, name)];
+      if (known < 0) return this.strings[this.add(slot, hash, name, undefined, 0)];
       if (slots[2 * slot + 1] === hash && this.strings[known] === name) return this.strings[known];
     }
   }
@@ -73,24 +81,50 @@ export class Interner {
     const length = end - start;
     for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
       const known = slots[2 * slot];
-      if (known < 0) return this.add(slot, hash, Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString("latin1", start, end));
-      if (slots[2 * slot + 1] !== hash) continue;
-      const candidate = this.strings[known];
-      if (candidate.length !== length) continue;
-      let k = 0;
-      while (k < length && candidate.charCodeAt(k) === data[start + k]) k++;
-      if (k === length) return known;
+      if (known < 0) return this.add(slot, hash, Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString("latin1", start, end), data, start);
+      if (slots[2 * slot + 1] !== hash || this.lengths[known] !== length) continue;
+      const bytes = this.bytes;
+      const at = this.starts[known] - start;
+      let k = start;
+      while (k < end && bytes[at + k] === data[k]) k++;
+      if (k === end) return known;
     }
   }
 
-  private add(slot: number, hash: number, name: string): number {
+  /** Adds `name`, whose bytes are data[start..) when `data` is given. */
+  private add(slot: number, hash: number, name: string, data: Uint8Array | undefined, start: number): number {
     const id = this.strings.length;
     this.slots[2 * slot] = id;
     this.slots[2 * slot + 1] = hash;
     this.strings.push(name);
+    this.keepBytes(id, name, data, start);
     // At most half full: probes stay short.
     if (this.strings.length * 4 > this.slots.length) this.grow();
     return id;
+  }
+
+  private keepBytes(id: number, name: string, data: Uint8Array | undefined, start: number): void {
+    if (id >= this.starts.length) {
+      this.starts = widened(this.starts);
+      this.lengths = widened(this.lengths);
+    }
+    const length = name.length;
+    if (this.used + length > this.bytes.length) {
+      const bigger = new Uint8Array(Math.max(this.bytes.length * 2, this.used + length));
+      bigger.set(this.bytes.subarray(0, this.used));
+      this.bytes = bigger;
+    }
+    const bytes = this.bytes;
+    const at = this.used;
+    let latin1 = true;
+    for (let k = 0; k < length; k++) {
+      const byte = data === undefined ? name.charCodeAt(k) : data[start + k];
+      if (byte > 0xff) latin1 = false;
+      bytes[at + k] = byte;
+    }
+    this.starts[id] = at;
+    this.lengths[id] = latin1 ? length : -1;
+    this.used += length;
   }
 
   private grow(): void {
@@ -106,6 +140,12 @@ export class Interner {
     }
     this.slots = slots;
   }
+}
+
+function widened(array: Int32Array): Int32Array<ArrayBuffer> {
+  const wider = new Int32Array(array.length * 2);
+  wider.set(array);
+  return wider;
 }
 
 /** Small to start (an interner may be made for one module), doubled as names come. */

@@ -51,6 +51,16 @@ it("numbers each distinct name once, 0, 1, 2, ... in the order first seen, acros
   assert.equal(interner.size, names.length + 2);
 });
 
+/** Met as bytes, a name is compared with the bytes kept for each one: a string beyond latin1, hashed as its low bytes, never answers. */
+it("never answers bytes with a name given as a string beyond latin1 that hashes alike", () => {
+  const interner = new Interner();
+  const wide = "\u0161x"; // hashed as "ax": 0x161 & 0xff is 'a'
+  assert.equal(interner.intern(wide), wide);
+  assert.equal(interner.fromBytes(Buffer.from("ax", "latin1"), 0, 2), "ax");
+  assert.equal(interner.size, 2);
+  assert.equal(interner.intern("\u0161x"), wide);
+});
+
 it("marks names by number for one round at a time", () => {
   const marks = new IdMarks();
   assert.equal(marks.has(0), false, "nothing is marked before the first round");
