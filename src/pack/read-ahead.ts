@@ -133,7 +133,9 @@ export function serveReadAhead(request: ReadAheadRequest): void {
   // there are released; every file takes at least a byte, so head === tail means full.
   const place = (file: number, size: number, filled: number[]): number => {
     if (size > ring.length / 2) throw new Error("too big for the ring");
-    const room = Math.max(size, 1);
+    // Each file on an 8-byte boundary, as a buffer of its own would be: the parser reads an ELF64
+    // symbol table as 32-bit words only where it is aligned (module-elf.ts symbolWords).
+    const room = (Math.max(size, 1) + 7) & ~7;
     for (;;) {
       reclaim();
       if (Atomics.load(control, RELEASED) >= paths.length) throw new Error("let go");
