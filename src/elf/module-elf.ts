@@ -1,5 +1,5 @@
 import { IdMarks, Interner } from "../util/interner";
-import { ElfFile, SHN_ABS, SHN_UNDEF, STB_WEAK } from "./elf-file";
+import { ElfFile, HOST_LITTLE_ENDIAN, SHN_ABS, SHN_UNDEF, STB_WEAK } from "./elf-file";
 
 /**
  * What depmod and modinfo read from a module object, extracted as libkmod-elf.c does. Strings
@@ -178,7 +178,6 @@ function symbolPass(elf: ElfFile, table: SymbolTable, interner: Interner, needed
   }
 }
 
-const HOST_LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
 /** Words per ELF64 symbol (24 bytes): st_name; st_info, st_other and st_shndx; st_value; st_size. */
 const SYMBOL_WORDS = 6;
 
