@@ -40,7 +40,9 @@ export class ElfFile {
   readonly littleEndian: boolean;
   readonly machine: number;
   readonly sectionCount: number;
-  private readonly headerOffsets: Float64Array;
+  /** Where the section table starts, and its entries' size. */
+  private readonly sectionTable: number;
+  private readonly sectionEntrySize: number;
   private readonly nameOffsets: Uint32Array;
   private readonly namesOffset: number;
   private readonly namesSize: number;
@@ -74,10 +76,13 @@ export class ElfFile {
     this.range("section header table", shoff, shnum * shentsize);
     if (shstrndx >= shnum) throw this.corrupt(`section name table index ${shstrndx} >= ${shnum} sections`);
 
-    // Section headers are decoded into flat arrays and turned into objects only on request:
-    // modules have hundreds of sections and a reader needs five of them.
+    // Of the section headers only the name offsets are decoded (into a flat array), and a section
+    // is made an object only on request: modules have hundreds of sections and a reader needs
+    // five of them. A header's place is computed, not kept: an array more for each module was
+    // an allocation outside V8's heap more for each of a tree's thousands of modules.
     this.sectionCount = shnum;
-    this.headerOffsets = new Float64Array(shnum);
+    this.sectionTable = shoff;
+    this.sectionEntrySize = shentsize;
     this.nameOffsets = new Uint32Array(shnum);
     if (!this.wordsOfSections(shoff, shnum, shentsize)) this.bytesOfSections(shoff, shnum, shentsize);
     const names = this.sectionAt(shstrndx) as ElfSection;
@@ -107,7 +112,6 @@ export class ElfFile {
     const dataLength = data.length;
     for (let i = 0; i < shnum; i++) {
       const at = shoff + i * shentsize;
-      this.headerOffsets[i] = at;
       this.nameOffsets[i] = u32(at);
       if (i !== 0 && u32(at + 4) !== SHT_NOBITS) {
         const offset = this.is64 ? u64(at + 24) : u32(at + 16);
@@ -131,7 +135,6 @@ export class ElfFile {
     const dataLength = data.length;
     for (let i = 0; i < shnum; i++) {
       const w = i * step;
-      this.headerOffsets[i] = shoff + i * shentsize;
       this.nameOffsets[i] = words[w];
       if (i === 0 || words[w + 1] === SHT_NOBITS) continue;
       // As u64 reads them: past 2^53, no file position, the largest safe integer.
@@ -169,7 +172,7 @@ export class ElfFile {
   }
 
   private sectionWithName(index: number, name: string): ElfSection {
-    const at = this.headerOffsets[index];
+    const at = this.sectionTable + index * this.sectionEntrySize;
     return this.is64
       ? { index, name, type: this.u32(at + 4), flags: this.u64(at + 8), offset: this.u64(at + 24), size: this.u64(at + 32), link: this.u32(at + 40), entrySize: this.u64(at + 56), headerOffset: at }
       : { index, name, type: this.u32(at + 4), flags: this.u32(at + 8), offset: this.u32(at + 16), size: this.u32(at + 20), link: this.u32(at + 24), entrySize: this.u32(at + 36), headerOffset: at };
