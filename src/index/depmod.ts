@@ -47,14 +47,19 @@ export function listsInput(lists: ReadonlyMap<string, Buffer>): Pick<DepmodInput
  * search list ("updates"): a module under updates/ replaces one elsewhere, a later one under
  * updates/ replaces an earlier one there too, and otherwise the module found first stays.
  */
-function dedupeByName(modules: readonly DepmodModule[]): DepmodModule[] {
-  const chosen = new Map<string, DepmodModule>();
-  for (const module of modules) {
-    const name = moduleNameFromPath(module.path);
-    const existing = chosen.get(name);
-    if (!existing || module.path.startsWith("updates/")) chosen.set(name, module);
+function dedupeByName(modules: readonly NamedModule[]): NamedModule[] {
+  const chosen = new Map<string, NamedModule>();
+  for (const named of modules) {
+    const existing = chosen.get(named.name);
+    if (!existing || named.module.path.startsWith("updates/")) chosen.set(named.name, named);
   }
   return [...chosen.values()];
+}
+
+/** A module with its name, worked out once (from its path: a slice, a search and a replace each time). */
+interface NamedModule {
+  readonly module: DepmodModule;
+  readonly name: string;
 }
 
 /**
@@ -62,8 +67,8 @@ function dedupeByName(modules: readonly DepmodModule[]): DepmodModule[] {
  * modules.order moved to the front in its order (a stable sort). A modules.order whose last line
  * lacks its newline is ignored entirely, as depmod does.
  */
-function sortByModulesOrder(modules: readonly DepmodModule[], modulesOrder: string | undefined): DepmodModule[] {
-  const hashed = kmodHashOrder(modules, (m) => moduleNameFromPath(m.path), 512);
+function sortByModulesOrder(modules: readonly NamedModule[], modulesOrder: string | undefined): NamedModule[] {
+  const hashed = kmodHashOrder(modules, (m) => m.name, 512);
   if (modulesOrder === undefined || (modulesOrder !== "" && !modulesOrder.endsWith("\n"))) return hashed;
   const position = new Map<string, number>();
   const lines = modulesOrder.split("\n");
@@ -72,9 +77,9 @@ function sortByModulesOrder(modules: readonly DepmodModule[], modulesOrder: stri
     // A path listed twice takes its last position, as depmod's second pass overwrites it.
     if (line !== "") position.set(line, i - lines.length - 1);
   });
-  const keyed = hashed.map((module) => ({ module, key: position.get(uncompressedModulePath(module.path)) ?? 1 }));
+  const keyed = hashed.map((named) => ({ named, key: position.get(uncompressedModulePath(named.module.path)) ?? 1 }));
   keyed.sort((a, b) => a.key - b.key);
-  return keyed.map((k) => k.module);
+  return keyed.map((k) => k.named);
 }
 
 /** sscanf("%u-%u") after a prefix: the two numbers, or undefined. */
@@ -151,8 +156,9 @@ function allDependencies(start: number, directDeps: readonly number[][], sortInd
 }
 
 export function computeIndex(input: DepmodInput): ModuleIndex {
-  const ordered = sortByModulesOrder(dedupeByName(input.modules), input.modulesOrder);
-  const names = ordered.map((m) => moduleNameFromPath(m.path));
+  const named = sortByModulesOrder(dedupeByName(input.modules.map((module) => ({ module, name: moduleNameFromPath(module.path) }))), input.modulesOrder);
+  const ordered = named.map((m) => m.module);
+  const names = named.map((m) => m.name);
 
   // Symbol owners: modules in order, a later exporter replacing an earlier one (depmod's hash_add).
   const owners = new Map<string, number>();
