@@ -1,6 +1,7 @@
 import { moduleNameFromPath, normalizeAlias } from "../util/modname";
 import { KmodBinFile } from "./kmod-trie-format";
 import { KmodTrieWriter } from "./kmod-trie-writer";
+import { depLines } from "./dep-lines";
 import { IndexAlias, IndexSymbol, ModuleIndex } from "./types";
 
 /**
@@ -20,9 +21,7 @@ export function renderBinIndex(index: ModuleIndex, file: KmodBinFile, lists: Bui
   const { modules } = index;
   switch (file) {
     case "modules.dep.bin":
-      modules.forEach((module, i) => {
-        trie.insert(module.name, `${module.path}:${module.deps.map((d) => ` ${modules[d].path}`).join("")}`, i);
-      });
+      depLines(index).forEach((line, i) => trie.insert(modules[i].name, line, i));
       break;
     case "modules.alias.bin":
       return renderAliasBin(index.aliases);

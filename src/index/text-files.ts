@@ -1,5 +1,6 @@
 import { ModuleIndex } from "./types";
 import { kmodHashOrder } from "../util/kmod-hash";
+import { depLines } from "./dep-lines";
 
 /**
  * kmod's text index files, written from the index exactly as depmod writes them
@@ -28,9 +29,7 @@ export function renderTextIndex(index: ModuleIndex, file: TextIndexFile): string
   const { modules } = index;
   switch (file) {
     case "modules.dep":
-      for (const module of modules) {
-        out.push(`${module.path}:${module.deps.map((d) => ` ${modules[d].path}`).join("")}\n`);
-      }
+      for (const line of depLines(index)) out.push(`${line}\n`);
       break;
     case "modules.alias":
       out.push("# Aliases extracted from modules themselves.\n");
