@@ -3,7 +3,7 @@ import { DepmodModule, depmodModule } from "../index/depmod";
 import { Interner } from "../util/interner";
 import { checkListedModule } from "../tree/scan";
 import { ReusableReader, SectionReader } from "./module-reader";
-import { TreeModule, parseTreeModule, unreadableTreeModule } from "./tree-module";
+import { TreeModule, parseTreeModule, parseTreeModuleNow, unreadableTreeModule } from "./tree-module";
 
 /**
  * What `modbundle depmod` takes from each module file of a tree, shared out between the main
@@ -46,24 +46,39 @@ export async function parseQueued(queue: ModuleQueue, take: (position: number, p
   const interner = new Interner();
   const { files } = queue;
   for (let start = Atomics.add(queue.next, 0, BATCH); start < files.length; start = Atomics.add(queue.next, 0, BATCH)) {
-    for (let i = start; i < Math.min(start + BATCH, files.length); i++) take(i, await parseModule(files[i], reader, interner));
+    for (let i = start; i < Math.min(start + BATCH, files.length); i++) {
+      const parsed = parseModule(files[i], reader, interner);
+      take(i, parsed instanceof Promise ? await parsed : parsed);
+    }
   }
 }
 
-export async function parseModule(file: DepmodFile, reader: SectionReader, interner: Interner): Promise<ParsedModule | NotAModuleFile> {
-  let tree: TreeModule;
+/** A module file parsed: at once when it is uncompressed (parseTreeModuleNow), else a promise. */
+export function parseModule(file: DepmodFile, reader: SectionReader, interner: Interner): ParsedModule | NotAModuleFile | Promise<ParsedModule | NotAModuleFile> {
+  let raw: Buffer;
+  let tree: TreeModule | undefined;
   try {
-    const raw = reader.readSections(file, DEPMOD_SECTIONS);
-    if (typeof raw === "string") return raw === "directory" ? "directory" : "absent";
-    tree = await parseTreeModule(raw, file.absolute, interner);
+    const read = reader.readSections(file, DEPMOD_SECTIONS);
+    if (typeof read === "string") return read === "directory" ? "directory" : "absent";
+    raw = read;
+    tree = parseTreeModuleNow(raw, file.absolute, interner);
   } catch (error) {
-    if (!(error instanceof ModbundleError)) throw error;
-    // A file listed unchecked that could not be opened may be no module file at all (a dangling
-    // link, which a walk skips): only a stat tells, and only this rare case pays for one.
-    const kind = file.unchecked ? checkListedModule(file.absolute) : "module";
-    if (kind !== "module") return kind;
-    tree = unreadableTreeModule(file.absolute, error);
+    return unreadable(file, error);
   }
+  if (tree !== undefined) return parsedOf(file, tree);
+  return parseTreeModule(raw, file.absolute, interner).then((later) => parsedOf(file, later), (error: unknown) => unreadable(file, error));
+}
+
+function unreadable(file: DepmodFile, error: unknown): ParsedModule | NotAModuleFile {
+  if (!(error instanceof ModbundleError)) throw error;
+  // A file listed unchecked that could not be opened may be no module file at all (a dangling
+  // link, which a walk skips): only a stat tells, and only this rare case pays for one.
+  const kind = file.unchecked ? checkListedModule(file.absolute) : "module";
+  if (kind !== "module") return kind;
+  return parsedOf(file, unreadableTreeModule(file.absolute, error));
+}
+
+function parsedOf(file: DepmodFile, tree: TreeModule): ParsedModule {
   const module = depmodModule(file.relpath, tree.object);
   return tree.broken === undefined ? { module } : { module, broken: tree.broken };
 }

@@ -1,5 +1,5 @@
 import { ModbundleError } from "../errors";
-import { decompress } from "../compress/decompress";
+import { MAX_MODULE_SIZE, decompress } from "../compress/decompress";
 import { CompressionKind, detectCompression } from "../compress/kind";
 import { ElfFile } from "../elf/elf-file";
 import { ModuleLinkage, NO_LINKAGE, readModuleLinkage } from "../elf/module-elf";
@@ -27,6 +27,27 @@ export async function parseTreeModule(raw: Buffer, file: string, interner?: Inte
   let plain: Buffer | undefined;
   try {
     plain = await decompress(found, raw, file);
+  } catch (error) {
+    if (!(error instanceof ModbundleError)) throw error;
+    return { object: NO_LINKAGE, found, broken: brokenReport(file, error) };
+  }
+  return parsePlain(plain, file, found, interner);
+}
+
+/**
+ * parseTreeModule of an uncompressed file, done at once; undefined for any other, which needs
+ * parseTreeModule. For depmod, which parses thousands of files one after another: each one
+ * through parseTreeModule's chain of promises cost more than some of the parsing itself.
+ */
+export function parseTreeModuleNow(raw: Buffer, file: string, interner?: Interner): TreeModule | undefined {
+  const found = detectCompression(raw.subarray(0, 6));
+  // What decompress would say of a file this big is left to it.
+  if (found !== "none" || raw.length > MAX_MODULE_SIZE) return undefined;
+  return parsePlain(raw, file, found, interner);
+}
+
+function parsePlain(plain: Buffer, file: string, found: CompressionKind, interner: Interner | undefined): TreeModule {
+  try {
     return { object: readModuleLinkage(new ElfFile(plain, file), interner), found, plain };
   } catch (error) {
     if (!(error instanceof ModbundleError)) throw error;
