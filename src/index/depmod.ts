@@ -91,6 +91,16 @@ function majorMinor(value: string, prefix: string): [number, number] | undefined
 }
 
 function devnameOf(moduleIndex: number, aliases: readonly string[]): IndexDevname | undefined {
+  // Without a devname: alias there is no entry: the numbers are looked for only in the few
+  // modules that have one, not in every alias of the tree.
+  let named = false;
+  for (const alias of aliases) {
+    if (alias.startsWith("devname:")) {
+      named = true;
+      break;
+    }
+  }
+  if (!named) return undefined;
   let devname: string | undefined;
   let type: "c" | "b" | undefined;
   let major = 0;
