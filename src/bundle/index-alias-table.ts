@@ -1,5 +1,6 @@
+import { HOST_LITTLE_ENDIAN } from "../util/host-endian";
 import { IndexAlias } from "../index/types";
-import { HOST_BIG_ENDIAN, IndexSections, NONE, STRING_VOLUME_FACTOR, Section } from "./index-sections";
+import { IndexSections, NONE, STRING_VOLUME_FACTOR, Section } from "./index-sections";
 import { StringPool, byteCompare, padded, words } from "./index-strings";
 
 /**
@@ -140,10 +141,10 @@ export function readAliasTable(s: IndexSections, id: Section, aliasBase: number,
   const wordsOf = (i: number, recordWords: number): Uint32Array => {
     const [offset, length] = part(i, recordWords * 4);
     // Viewed in place, in host order: copied when misaligned or big-endian.
-    if ((data.byteOffset + offset) % 4 === 0 && !HOST_BIG_ENDIAN) return new Uint32Array(data.buffer, data.byteOffset + offset, length / 4);
+    if ((data.byteOffset + offset) % 4 === 0 && HOST_LITTLE_ENDIAN) return new Uint32Array(data.buffer, data.byteOffset + offset, length / 4);
     const copy = Buffer.alloc(length);
     data.copy(copy, 0, offset, offset + length);
-    if (HOST_BIG_ENDIAN) copy.swap32();
+    if (!HOST_LITTLE_ENDIAN) copy.swap32();
     return new Uint32Array(copy.buffer, copy.byteOffset, length / 4);
   };
   const [stringsOffset, stringsLength] = part(5, 1);

@@ -8,6 +8,7 @@
  * run where WebAssembly is unavailable (node --jitless), on a big-endian host, and whenever the
  * module finds a record breaking a rule, so that the error names it exactly as before.
  */
+import { HOST_LITTLE_ENDIAN } from "../util/host-endian";
 
 /** The part of the WebAssembly API used here (the project's TypeScript libraries do not declare it). */
 declare const WebAssembly: {
@@ -36,7 +37,6 @@ export const SCAN_MODULE_BASE64 =
   "AGFzbQEAAAABEQJgBH9/f3wBfGAEf39/fwF/AwQDAAEBBQMBAAEHIQQGbWVtb3J5AgADc3VtAAAHbm9uWmVybwABBHRpbGUAAgqIAgMvACAAIAEgAmxqIQECQANAIAAgAU8NASADIAAoAgC4oCEDIAAgAmohAAwACwsgAwtAAQJ/AkADQCAEIAFPDQEgACgCAARAIAMgBDYCACADQQRqIQMgBUEBaiEFCyAAIAJqIQAgBEEBaiEEDAALCyAFC5QBAgJ/A34CQANAIAQgAU8NASAAKAIIIQUgBSADSQRAIAIgBWotAAAEQCAEDwsgAiAFakEBOgAACyAANQIMIAZSBEAgBA8LIAA1AhQgB1IEQCAEDwsgADUCHCEIIAggByAANQIYfFIEQCAEDwsgBiAANQIQfCEGIAggADUCIHwhByAAQSRqIQAgBEEBaiEEDAALCyABCw==";
 
 const PAGE = 65536;
-const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 let scanner: Scanner | null | undefined;
 

@@ -1,3 +1,4 @@
+import { HOST_LITTLE_ENDIAN } from "../util/host-endian";
 import { crc32 } from "../util/crc32";
 import { ModbundleError } from "../errors";
 import { sumFields } from "./index-scan";
@@ -30,7 +31,6 @@ const ENTRY_SIZE = 16;
 /** Bytes a reader fetches to get the head and the section table in one read. */
 export const INDEX_DIRECTORY_MAX = 16 + MAX_SECTIONS * ENTRY_SIZE;
 export const NONE = 0xffffffff;
-export const HOST_BIG_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 0;
 
 export enum Section {
   CoreStrings = 1,
@@ -194,10 +194,10 @@ export class IndexSections {
     if (words !== undefined) {
       if (data.length % (words * 4) !== 0) throw this.corrupt(`section ${Section[id]} has a partial record`);
       // The u32 tables are viewed in place, in host order: copy when misaligned or big-endian.
-      if (data.byteOffset % 4 !== 0 || HOST_BIG_ENDIAN) {
+      if (data.byteOffset % 4 !== 0 || !HOST_LITTLE_ENDIAN) {
         const copy = Buffer.alloc(data.length);
         data.copy(copy);
-        if (HOST_BIG_ENDIAN) copy.swap32();
+        if (!HOST_LITTLE_ENDIAN) copy.swap32();
         data = copy;
       }
     }
@@ -216,7 +216,7 @@ export class IndexSections {
     const records = Math.floor(data.length / (stride * 4));
     const lengthWords = references.lengthWords;
     let total = 0;
-    const aligned = data.byteOffset % 4 === 0 && !HOST_BIG_ENDIAN;
+    const aligned = data.byteOffset % 4 === 0 && HOST_LITTLE_ENDIAN;
     const words = aligned ? new Uint32Array(data.buffer, data.byteOffset, records * stride) : undefined;
     const scanned = words && sumFields(words, stride, lengthWords);
     if (scanned !== undefined) {

@@ -1,3 +1,4 @@
+import { HOST_LITTLE_ENDIAN } from "../util/host-endian";
 import { ModbundleError } from "../errors";
 
 /**
@@ -24,7 +25,6 @@ export const SHN_UNDEF = 0;
 export const SHN_ABS = 0xfff1;
 export const SHN_LORESERVE = 0xff00;
 export const STB_WEAK = 2;
-export const HOST_LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
 
 /** Section names as the name table holds them, made once: a tree's modules are asked for the same few. */
 const NUL_TERMINATED = new Map<string, Buffer>();

@@ -1,5 +1,6 @@
 import { IdMarks, Interner } from "../util/interner";
-import { ElfFile, HOST_LITTLE_ENDIAN, SHN_ABS, SHN_UNDEF, STB_WEAK } from "./elf-file";
+import { ElfFile, SHN_ABS, SHN_UNDEF, STB_WEAK } from "./elf-file";
+import { HOST_LITTLE_ENDIAN } from "../util/host-endian";
 
 /**
  * What depmod and modinfo read from a module object, extracted as libkmod-elf.c does. Strings
