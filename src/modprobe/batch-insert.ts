@@ -48,7 +48,9 @@ class BatchExecutor {
     if (upTo <= from) return;
     const fresh = this.nodes.slice(from, upTo);
     prefetchLoads(this.session, fresh);
-    (this.queue ??= this.startQueue(planned)).add(fresh);
+    const { ctx } = this.session;
+    // A load's cost grows with the module's size (copied, hashed for its signature, relocated).
+    (this.queue ??= this.startQueue(planned)).add(fresh.map((node) => ({ ...node, weight: node.useCommand ? 0 : ctx.db.moduleSize(ctx.moduleNumber(node.module)) })));
   }
 
   /** The plan failed: no more loads start, and those running are waited for. */

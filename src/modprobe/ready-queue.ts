@@ -1,9 +1,12 @@
 /**
  * Runs a graph of jobs with at most `limit` in flight: a job starts the moment the last of its
- * prerequisites has ended (no rounds: a slow job holds back only what waits for it), the
- * lowest-numbered ready job first, so that with a limit of 1 the jobs run in number order. A job
- * whose `needs` include one that failed is not started: its result is that failure. Edges must
- * point to lower numbers (batch-plan.ts builds them so).
+ * prerequisites has ended (no rounds: a slow job holds back only what waits for it). With a limit
+ * of 1 the jobs run in number order. With more, the ready job of the largest `weight` (its
+ * expected cost) starts first, the lowest-numbered among equals: a long job started last would
+ * run alone at the end, while the others' slots stay empty (longest processing time first, the
+ * classic rule for filling parallel slots). A job whose `needs` include one that failed is not
+ * started: its result is that failure. Edges must point to lower numbers (batch-plan.ts builds
+ * them so).
  *
  * Jobs may be added while others run (a plan handed out as it is made, batch-insert.ts), each
  * batch numbered after the last; the queue is done once it is closed and every job has ended.
@@ -11,6 +14,8 @@
 export interface GraphJob {
   readonly needs: readonly number[];
   readonly after: readonly number[];
+  /** The job's expected cost, in any unit (0 when absent). */
+  readonly weight?: number;
 }
 
 export class ReadyQueue<R> {
@@ -19,6 +24,7 @@ export class ReadyQueue<R> {
   private readonly waiting: number[] = [];
   private readonly dependents: number[][] = [];
   private readonly needs: Array<readonly number[]> = [];
+  private readonly weights: number[] = [];
   /** The first failed prerequisite a job needs, whose result it takes. */
   private readonly blockedBy: Array<number | undefined> = [];
   private readonly ready: number[] = [];
@@ -55,6 +61,7 @@ export class ReadyQueue<R> {
       const before = new Set([...job.needs, ...job.after]);
       this.dependents.push([]);
       this.needs.push(job.needs);
+      this.weights.push(this.limit > 1 ? (job.weight ?? 0) : 0);
       this.blockedBy.push(undefined);
       this.finished.push(false);
       let waiting = 0;
@@ -96,9 +103,15 @@ export class ReadyQueue<R> {
   }
 
   private makeReady(index: number): void {
+    const weight = this.weights[index];
     let at = this.ready.length;
-    while (at > 0 && this.ready[at - 1] > index) at--;
+    while (at > 0 && this.comesBefore(weight, index, this.ready[at - 1])) at--;
     this.ready.splice(at, 0, index);
+  }
+
+  private comesBefore(weight: number, index: number, other: number): boolean {
+    const otherWeight = this.weights[other];
+    return weight !== otherWeight ? weight > otherWeight : index < other;
   }
 
   private end(index: number, result: R): void {

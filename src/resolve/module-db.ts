@@ -80,6 +80,14 @@ export class ModuleDatabase {
     return this.lookup.matchSymbol(query);
   }
 
+  /**
+   * A module's size as loaded, when the index records it (a bundle's); 0 otherwise, and for a
+   * module not found (a negative number).
+   */
+  moduleSize(module: number): number {
+    return module >= 0 && this.bundle ? this.bundle.index.moduleMember(module).plainSize : 0;
+  }
+
   /** Whether prefetchModules does anything: only a remote bundle fetches ahead. */
   get prefetches(): boolean {
     return this.bundle?.prefetches ?? false;

@@ -27,6 +27,22 @@ describe("ReadyQueue", () => {
     assert.deepEqual(results.map((r) => r.job), [0, 1, 2, 3]);
   });
 
+  it("with a limit above 1 starts the heaviest ready job first, in number order among equals; with 1 ignores weights", async () => {
+    const jobs = [{ needs: [], after: [], weight: 1 }, { needs: [], after: [], weight: 5 }, { needs: [], after: [], weight: 3 }, { needs: [], after: [], weight: 5 }, { needs: [0], after: [], weight: 9 }];
+    const order = async (limit: number): Promise<number[]> => {
+      const started: number[] = [];
+      await runReadyQueue(jobs, limit, async (job) => {
+        started.push(job);
+        await tick();
+        return { job, ok: true };
+      }, (r: Outcome) => r.ok);
+      return started;
+    };
+    // Job 4 is the heaviest, but it waits for job 0, the lightest.
+    assert.deepEqual(await order(2), [1, 3, 2, 0, 4]);
+    assert.deepEqual(await order(1), [0, 1, 2, 3, 4]);
+  });
+
   it("takes jobs added after their prerequisites ended: a failed need blocks, a failed `after` does not", async () => {
     const started: number[] = [];
     const queue = new ReadyQueue<Outcome>(4, async (job) => {
