@@ -12,7 +12,9 @@ import { median, REPO_ROOT, runs } from "./common";
  * Loading many modules on a real kernel: in one QEMU boot, Debian's kmod (`modprobe -a`, from the
  * unpacked tree) and modbundle (`modprobe -a`, one process, from the bundle) load the same set,
  * alternating, unloading everything between runs; then what modbundle's run is made of
- * (scripts/vm/guest/bench.sh). Prints medians and the ratio (target <= 1.0).
+ * (scripts/vm/guest/bench.sh). Prints medians and the ratio (target <= 1.0), and for each tool the
+ * guest's CPU time during its runs split into user space, kernel and idle (from /proc/stat): the
+ * kernel's part is the work of loading itself, the same for both tools when nothing else differs.
  * BENCH_RUNS sets the rounds (default 10), BENCH_VM_CPUS the guests' CPU counts, one boot each
  * (default "1,2": modbundle loads up to that many modules at a time, kmod one).
  */
@@ -22,18 +24,30 @@ interface Sample {
   readonly seconds: number;
   readonly status: number;
   readonly modules: number;
+  /** CPU seconds of the whole guest during the run (all CPUs): in user space, in the kernel, idle. */
+  readonly user: number;
+  readonly system: number;
+  readonly idle: number;
 }
 
 function samples(lines: readonly string[], what: string): Sample[] {
   return lines
     .map((line) => line.split(" "))
     .filter(([label]) => label === what)
-    .map(([, seconds, status, modules]) => ({ seconds: Number(seconds), status: Number(status), modules: Number(modules) }));
+    .map(([, seconds, status, modules, user, system, idle]) => ({
+      seconds: Number(seconds),
+      status: Number(status),
+      modules: Number(modules),
+      user: Number(user),
+      system: Number(system),
+      idle: Number(idle),
+    }));
 }
 
 function summary(label: string, list: readonly Sample[]): string {
   const values = list.map((s) => s.seconds);
-  return `${label.padEnd(20)} median ${median(values).toFixed(2)} s  (${values.map((v) => v.toFixed(2)).join(" ")})`;
+  const cpu = (part: "user" | "system" | "idle"): string => median(list.map((s) => s[part])).toFixed(2);
+  return `${label.padEnd(25)} median ${median(values).toFixed(2)} s  (${values.map((v) => v.toFixed(2)).join(" ")}); CPU medians: user ${cpu("user")} s, kernel ${cpu("system")} s, idle ${cpu("idle")} s`;
 }
 
 /** "STEP MS" and "total PART MS COUNT" lines (src/util/timing.ts): each one's median. */
@@ -84,6 +98,8 @@ async function benchGuest(cpus: number): Promise<void> {
     console.log(`${kmod[0].modules} modules loaded per run (${SET.length} named, with their dependencies and softdeps)`);
     console.log(summary("kmod modprobe -a", kmod));
     console.log(summary("modbundle modprobe -a", modbundle));
+    console.log(summary("node -e 0", samples(lines, "node-start")));
+    console.log(summary("modbundle modprobe -n -a", samples(lines, "plan")));
     console.log(`ratio modbundle / kmod on ${cpus} CPU: ${(m / k).toFixed(3)} (target <= ${cpus === 1 ? "1.2" : "1.0"})`);
     const part = (what: string): number => median(samples(lines, what).map((s) => s.seconds));
     const node = part("node-start");

@@ -1,7 +1,8 @@
 # Guest side of bench/vm.ts: loads the set in /vm/bench.set with Debian's kmod (from the
 # unpacked tree /kmod) and with modbundle (from /boot/modules-VERSION), each `modprobe -a` in one
 # process, alternating which goes first, unloading everything between runs. Then times what
-# modbundle's run is made of. Prints "@@BENCH <what> <seconds> <exit status> <modules loaded>".
+# modbundle's run is made of. Prints "@@BENCH <what> <seconds> <exit status> <modules loaded>
+# <user> <system> <idle>" (CPU seconds of the whole guest, all its CPUs together).
 . /vm/checks.sh
 BIN=/opt/modbundle/bin
 $MB link $BIN > /dev/null
@@ -12,15 +13,21 @@ kmod_load() { $KMOD/modprobe -d /kmod -C /tmp/empty.d -a $set; }
 modbundle_load() { $BIN/modprobe -C /tmp/empty.d -a $set; }
 
 now() { cut -d' ' -f1 /proc/uptime; }
-# /proc/uptime counts in hundredths of a second: enough for runs of seconds.
+cpu() { head -n 1 /proc/stat; }
+# /proc/uptime counts in hundredths of a second: enough for runs of seconds. The "cpu" line of
+# /proc/stat adds up, over all CPUs, the ticks (USER_HZ, 100 a second) spent in user space, in
+# the kernel and idle: what the run's time was made of, the kernel's work apart from ours.
 timed() {
   label=$1
   shift
+  s0=$(cpu)
   t0=$(now)
   "$@" > /dev/null 2> /tmp/bench.err
   rc=$?
   t1=$(now)
-  echo "@@BENCH $label $(awk "BEGIN { printf \"%.2f\", $t1 - $t0 }") $rc $(wc -l < /proc/modules)"
+  s1=$(cpu)
+  ticks=$(echo "$s0 $s1" | awk '{ printf "%.2f %.2f %.2f", ($13 + $14 - $2 - $3) / 100, ($15 + $18 + $19 - $4 - $7 - $8) / 100, ($16 + $17 - $5 - $6) / 100 }')
+  echo "@@BENCH $label $(awk "BEGIN { printf \"%.2f\", $t1 - $t0 }") $rc $(wc -l < /proc/modules) $ticks"
   [ "$rc" = 0 ] || echo "@@BENCH_ERROR $label $(head -3 /tmp/bench.err | tr '\n' ' ')"
 }
 
