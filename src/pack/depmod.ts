@@ -31,19 +31,21 @@ import { ReadAhead } from "./read-ahead";
  *   their copying cost the main thread more than parsing them itself. It then writes
  *   modules.alias.bin and modules.symbols.bin (the costliest files) while the main thread writes
  *   the others.
- * - One: the worker only reads the files ahead of the main thread (read-ahead.ts), at the lowest
- *   priority. Parsing too would need more than one processor: V8's compiler and collector
+ * - One or none: no worker. Parsing needs more than one processor: V8's compiler and collector
  *   threads already keep about one busy beside the main thread (on Debian's amd64 tree, 0.9 s of
  *   2.4 s of processor time), and a parsing worker compiles and collects for itself again (3.3 s
- *   in all); it finished later than the main thread alone. Reading is a loop of system calls
- *   with little to compile, a fifth of the main thread's time, and what the worker does not get
- *   to, the main thread reads itself.
- * - None: a worker would only take processor time from the main thread.
+ *   in all); it finished later than the main thread alone. A worker that only reads the files
+ *   ahead (read-ahead.ts, `worker: "read"`) no longer pays either, since the main thread's
+ *   parsing got faster: it starts its own Node and compiles its own reader, on the processor
+ *   V8's compiler threads use (their optimising compiles, some 0.5 s of processor time a run,
+ *   are most of it), and the main thread, which those threads and the worker then take turns
+ *   with, waited for a processor two to three times as long (150-190 ms a run, against 45-85).
+ *   On 2 processors, alternating runs, the main thread alone finished 5 % sooner.
  */
 export interface DepmodOptions {
   /** One line per broken or unreadable module file. */
   readonly onModuleError?: (message: string) => void;
-  /** What a worker thread does: parse, read ahead, or nothing (default: by idle processors, see above). */
+  /** What a worker thread does: parse, read ahead, or nothing (default: parse with two idle processors, see above). */
   readonly worker?: WorkerMode;
 }
 
@@ -68,8 +70,7 @@ export async function computeDepmodFiles(moduleDir: string, kernelVersion: strin
 
 /** What the second thread does when the caller does not say: see DepmodOptions. */
 function defaultMode(): WorkerMode {
-  const idle = idleProcessors();
-  return idle >= 2 ? "parse" : idle === 1 ? "read" : false;
+  return idleProcessors() >= 2 ? "parse" : false;
 }
 
 /** The files, from the tree `list` gives; undefined when a file it listed unchecked is a directory. */
