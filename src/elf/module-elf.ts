@@ -184,8 +184,8 @@ const SYMBOL_WORDS = 6;
 
 /**
  * .symtab as 32-bit words, for an ELF64 object in the host's byte order whose table lies on a
- * 4-byte boundary in memory (every module of an x86-64 or arm64 tree, read by ReusableReader or
- * ReadAhead); undefined otherwise. Two word reads a symbol instead of six byte reads: a tree has
+ * 4-byte boundary in memory (every module of an x86-64 or arm64 tree, read by ReusableReader);
+ * undefined otherwise. Two word reads a symbol instead of six byte reads: a tree has
  * some 800,000 symbols.
  */
 function symbolWords(elf: ElfFile, table: SymbolTable): Int32Array | undefined {

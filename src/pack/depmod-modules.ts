@@ -2,7 +2,7 @@ import { ModbundleError } from "../errors";
 import { DepmodModule, depmodModule } from "../index/depmod";
 import { Interner } from "../util/interner";
 import { checkListedModule } from "../tree/scan";
-import { ReusableReader, SectionReader } from "./module-reader";
+import { ReusableReader } from "./module-reader";
 import { TreeModule, parseTreeModule, parseTreeModuleNow, unreadableTreeModule } from "./tree-module";
 
 /**
@@ -40,9 +40,10 @@ const BATCH = 16;
 
 /**
  * Parses files from the queue until it is empty, giving each to `take` with its position in
- * `files`; read by `reader`, which is asked for them in the queue's order.
+ * `files`.
  */
-export async function parseQueued(queue: ModuleQueue, take: (position: number, parsed: ParsedModule | NotAModuleFile) => void, reader: SectionReader = new ReusableReader()): Promise<void> {
+export async function parseQueued(queue: ModuleQueue, take: (position: number, parsed: ParsedModule | NotAModuleFile) => void): Promise<void> {
+  const reader = new ReusableReader();
   const interner = new Interner();
   const { files } = queue;
   for (let start = Atomics.add(queue.next, 0, BATCH); start < files.length; start = Atomics.add(queue.next, 0, BATCH)) {
@@ -54,7 +55,7 @@ export async function parseQueued(queue: ModuleQueue, take: (position: number, p
 }
 
 /** A module file parsed: at once when it is uncompressed (parseTreeModuleNow), else a promise. */
-export function parseModule(file: DepmodFile, reader: SectionReader, interner: Interner): ParsedModule | NotAModuleFile | Promise<ParsedModule | NotAModuleFile> {
+export function parseModule(file: DepmodFile, reader: ReusableReader, interner: Interner): ParsedModule | NotAModuleFile | Promise<ParsedModule | NotAModuleFile> {
   let raw: Buffer;
   let tree: TreeModule | undefined;
   try {

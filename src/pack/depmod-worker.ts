@@ -2,16 +2,13 @@ import { parentPort, workerData } from "node:worker_threads";
 import { renderAliasBin, renderSymbolsBin } from "../index/bin-files";
 import { BinsRequest, ParsedBatch, ParsedBatchWriter, decodeBinsRequest } from "./depmod-transfer";
 import { DepmodFile, parseQueued } from "./depmod-modules";
-import { ReadAheadRequest, serveReadAhead } from "./read-ahead";
 
 /**
  * The second thread of `modbundle depmod` (depmod.ts), started before the tree is walked: given
  * the module files, parses them from the shared queue alongside the main thread and posts what
  * it parsed (packed, depmod-transfer.ts); then, given the index's aliases and symbols, writes
  * modules.alias.bin and modules.symbols.bin (the costliest files) while the main thread writes
- * the others. Or, with one idle processor rather than two, it only reads the files ahead of the
- * main thread (read-ahead.ts), which answers nothing. Anything that goes wrong is posted as a
- * message, never thrown across. Built as its own file beside the code that starts it
+ * the others. Anything that goes wrong is posted as a message, never thrown across. Built as its own file beside the code that starts it
  * (dist/commands/depmod-worker.js; build/src/pack/ in tests).
  */
 export type DepmodWorkerAnswer =
@@ -21,7 +18,6 @@ export type DepmodWorkerAnswer =
 
 export type DepmodWorkerRequest =
   | { readonly kind: "files"; readonly files: readonly DepmodFile[] }
-  | ({ readonly kind: "read" } & ReadAheadRequest)
   | ({ readonly kind: "bins" } & BinsRequest);
 
 /** What the worker is started with: the queue's shared counter of the next file not yet taken. */
@@ -40,10 +36,6 @@ if (port) {
         const batch = writer.finish();
         port.postMessage({ kind: "parsed", batch } satisfies DepmodWorkerAnswer, [batch.positions, batch.counts, batch.symbols].map((array) => array.buffer as ArrayBuffer));
       }, fail);
-      return;
-    }
-    if (request.kind === "read") {
-      serveReadAhead(request);
       return;
     }
     try {

@@ -9,12 +9,11 @@ import { ListedModule, TreeEntry, listModuleTree, scanModuleTree } from "../tree
 import { createExclusive, temporaryPathFor } from "../io/exclusive";
 import { Interner } from "../util/interner";
 import { idleProcessors } from "../util/idle-processors";
-import { DEPMOD_SECTIONS, DepmodFile, ModuleQueue, NotAModuleFile, ParsedModule, parseModule, parseQueued } from "./depmod-modules";
+import { DepmodFile, ModuleQueue, NotAModuleFile, ParsedModule, parseModule, parseQueued } from "./depmod-modules";
 import { ParsedBatch, decodeParsed, encodeBinsRequest } from "./depmod-transfer";
 import type { DepmodWorkerAnswer, DepmodWorkerData, DepmodWorkerRequest } from "./depmod-worker";
 import type { Worker } from "node:worker_threads";
 import { ReusableReader } from "./module-reader";
-import { ReadAhead } from "./read-ahead";
 
 /**
  * `modbundle depmod`: depmod's index files, text and .bin, computed from a module directory
@@ -34,22 +33,20 @@ import { ReadAhead } from "./read-ahead";
  * - One or none: no worker. Parsing needs more than one processor: V8's compiler and collector
  *   threads already keep about one busy beside the main thread (on Debian's amd64 tree, 0.9 s of
  *   2.4 s of processor time), and a parsing worker compiles and collects for itself again (3.3 s
- *   in all); it finished later than the main thread alone. A worker that only reads the files
- *   ahead (read-ahead.ts, `worker: "read"`) no longer pays either, since the main thread's
- *   parsing got faster: it starts its own Node and compiles its own reader, on the processor
- *   V8's compiler threads use (their optimising compiles, some 0.5 s of processor time a run,
- *   are most of it), and the main thread, which those threads and the worker then take turns
- *   with, waited for a processor two to three times as long (150-190 ms a run, against 45-85).
- *   On 2 processors, alternating runs, the main thread alone finished 5 % sooner.
+ *   in all); it finished later than the main thread alone. A worker that only read the files
+ *   ahead of the main thread was tried too, and no longer paid once the main thread's parsing
+ *   got faster: it starts its own Node and compiles its own reader, on the processor V8's
+ *   compiler threads use (their optimising compiles, some 0.5 s of processor time a run, are
+ *   most of it), and the main thread, which those threads and the worker then took turns with,
+ *   waited for a processor two to three times as long (150-190 ms a run, against 45-85). On 2
+ *   processors, alternating runs, the main thread alone finished 5 % sooner.
  */
 export interface DepmodOptions {
   /** One line per broken or unreadable module file. */
   readonly onModuleError?: (message: string) => void;
-  /** What a worker thread does: parse, read ahead, or nothing (default: parse with two idle processors, see above). */
-  readonly worker?: WorkerMode;
+  /** Whether a worker thread parses beside the main thread (default: with two idle processors, see above). */
+  readonly worker?: boolean;
 }
-
-export type WorkerMode = "parse" | "read" | false;
 
 const WORKER_THRESHOLD = 256;
 /** What the worker writes while the main thread writes the rest. */
@@ -68,9 +65,9 @@ export async function computeDepmodFiles(moduleDir: string, kernelVersion: strin
   return again;
 }
 
-/** What the second thread does when the caller does not say: see DepmodOptions. */
-function defaultMode(): WorkerMode {
-  return idleProcessors() >= 2 ? "parse" : false;
+/** Whether a worker parses when the caller does not say: see DepmodOptions. */
+function workerByDefault(): boolean {
+  return idleProcessors() >= 2;
 }
 
 /** The files, from the tree `list` gives; undefined when a file it listed unchecked is a directory. */
@@ -78,9 +75,7 @@ async function computeFrom(list: () => { modules: readonly ListedModule[]; suppo
   // The worker starts while the tree is walked (its start-up would otherwise be waited for), and
   // is let go if the tree turns out too small to repay it.
   const next = new Int32Array(new SharedArrayBuffer(4));
-  const mode = options.worker ?? defaultMode();
-  let worker = mode ? DepmodWorker.start(next) : undefined;
-  let readAhead: ReadAhead | undefined;
+  let worker = (options.worker ?? workerByDefault()) ? DepmodWorker.start(next) : undefined;
   try {
     const tree = list();
     if (worker && options.worker === undefined && tree.modules.length < WORKER_THRESHOLD) {
@@ -88,8 +83,7 @@ async function computeFrom(list: () => { modules: readonly ListedModule[]; suppo
       worker = undefined;
     }
     const queue: ModuleQueue = { files: tree.modules, next };
-    if (mode === "parse") worker?.give(queue.files);
-    else if (worker) readAhead = worker.readAhead(queue.files);
+    worker?.give(queue.files);
     const lists = new Map<string, Buffer>();
     for (const entry of tree.supportFiles) {
       try {
@@ -99,9 +93,8 @@ async function computeFrom(list: () => { modules: readonly ListedModule[]; suppo
       }
     }
     const parsed = new Map<number, ParsedModule | NotAModuleFile>();
-    await parseQueued(queue, (position, one) => parsed.set(position, one), readAhead);
-    readAhead?.close();
-    const theirs = worker && mode === "parse" ? await worker.parsed : undefined;
+    await parseQueued(queue, (position, one) => parsed.set(position, one));
+    const theirs = worker ? await worker.parsed : undefined;
     const fromWorker = theirs ? decodeParsed(theirs, queue.files) : new Map<number, ParsedModule>();
     // Whatever the worker took and did not give back (it failed to start, say) is parsed here.
     const reader = new ReusableReader();
@@ -119,12 +112,11 @@ async function computeFrom(list: () => { modules: readonly ListedModule[]; suppo
     }
     const index = computeIndex({ kernelVersion, modules, ...listsInput(lists) });
     const builtinLists = { modulesBuiltin: lists.get("modules.builtin"), modulesBuiltinModinfo: lists.get("modules.builtin.modinfo") };
-    const elsewhere = mode === "parse" ? worker?.renderBins(index) : undefined;
+    const elsewhere = worker?.renderBins(index);
     const files = INDEX_FILE_ORDER.map((name) => ({ name, data: elsewhere && WORKER_FILES.has(name) ? undefined : renderIndexFile(index, name, builtinLists) }));
     const bins = await elsewhere;
     return files.map(({ name, data }) => ({ name, data: data ?? bins?.get(name) ?? renderIndexFile(index, name, builtinLists) }));
   } finally {
-    readAhead?.close();
     worker?.close();
   }
 }
@@ -183,13 +175,6 @@ class DepmodWorker {
   }
 
   /** WORKER_FILES, written by the worker; undefined when it could not. */
-  /** The files, read ahead by the worker (a worker that could not start reads none of them). */
-  readAhead(files: readonly DepmodFile[]): ReadAhead {
-    const reader = new ReadAhead(files);
-    this.worker?.postMessage({ kind: "read", ...reader.request(DEPMOD_SECTIONS) } satisfies DepmodWorkerRequest);
-    return reader;
-  }
-
   renderBins(index: ModuleIndex): Promise<ReadonlyMap<IndexFileName, Buffer> | undefined> {
     if (!this.worker) return Promise.resolve(undefined);
     const answer = new Promise<ReadonlyMap<IndexFileName, Buffer> | undefined>((resolve) => {

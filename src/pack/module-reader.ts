@@ -16,16 +16,11 @@ export interface ModuleFileEntry {
  */
 export type NotRegularFile = "directory" | "other";
 
-/** Where a module's sections come from (ReusableReader, or ReadAhead's second thread). */
-export interface SectionReader {
-  readSections(entry: ModuleFileEntry, sections: readonly string[]): Buffer | NotRegularFile;
-}
-
 /**
  * One buffer, grown as needed, that every module is read into in turn: pack and depmod allocate
  * almost nothing per module, which keeps their memory flat and the garbage collector idle.
  */
-export class ReusableReader implements SectionReader {
+export class ReusableReader {
   private buffer = Buffer.alloc(1 << 20);
   /** The ranges of `buffer` the last read filled: zeroed again before the next sparse read. */
   private readonly dirty: number[] = [];
