@@ -34,7 +34,7 @@ export interface ModuleQueue {
 }
 
 /** What depmod reads of a module (the CRCs of its exports, elsewhere, it does not need). */
-export const DEPMOD_SECTIONS = [".symtab", ".strtab", ".modinfo", "__versions", "__ksymtab_strings"];
+const DEPMOD_SECTIONS = [".symtab", ".strtab", ".modinfo", "__versions", "__ksymtab_strings"];
 /** Files taken at a time: few enough to share the work out evenly, enough to keep the counter cold. */
 const BATCH = 16;
 
