@@ -8,8 +8,9 @@ import { DepmodFile, parseQueued } from "./depmod-modules";
  * the module files, parses them from the shared queue alongside the main thread and posts what
  * it parsed (packed, depmod-transfer.ts); then, given the index's aliases and symbols, writes
  * modules.alias.bin and modules.symbols.bin (the costliest files) while the main thread writes
- * the others. Anything that goes wrong is posted as a message, never thrown across. Built as its own file beside the code that starts it
- * (dist/commands/depmod-worker.js; build/src/pack/ in tests).
+ * the others. Anything that goes wrong is posted as a message, never thrown across. Built as its
+ * own file beside the code that starts it (dist/commands/depmod-worker.js; build/src/pack/ in
+ * tests).
  */
 export type DepmodWorkerAnswer =
   | { readonly kind: "parsed"; readonly batch: ParsedBatch }
